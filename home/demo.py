@@ -1,0 +1,84 @@
+"""The demo data of ``manage.py seed_demo``: two websites, each with its own branding."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+ACME = {
+    "hostname": "acme.localhost",
+    "site_name": "Acme Corp",
+    "slug": "acme",
+    "intro": "<p>Acme Corp builds websites that sell.</p>",
+    "brand_color": "#1d4ed8",
+    "accent_color": "#f59e0b",
+    "footer": "<p>Acme Corporation GmbH · Hauptstraße 1 · 10115 Berlin · VAT DE123456789</p>",
+    "billing": {
+        "legal_name": "Acme Corporation GmbH",
+        "address": "Hauptstraße 1\n10115 Berlin\nGermany",
+        "tax_id": "DE123456789",
+        "default_currency": "EUR",
+        "number_prefix": "ACME",
+        "number_format": "{prefix}-{year}-{number:05}",
+        "sender_name": "Acme Billing",
+        "sender_email": "billing@acme.localhost",
+        "reply_to": "accounts@acme.localhost",
+    },
+    "clients": [
+        ("Wayne Enterprises", "accounts@wayne.example", "1007 Mountain Drive\nGotham"),
+        ("Stark Industries", "ap@stark.example", "10880 Malibu Point\nMalibu, CA"),
+        ("Łódź Café Spółka", "kawa@lodz.example", "ul. Piotrkowska 1\n90-001 Łódź\nPoland"),
+    ],
+}
+
+GLOBEX = {
+    "hostname": "globex.localhost",
+    "site_name": "Globex",
+    "slug": "globex",
+    "intro": "<p>Globex: logistics for the whole hemisphere.</p>",
+    "brand_color": "#047857",
+    "accent_color": "#db2777",
+    "footer": "<p>Globex Corporation · 1 Globex Way · Cypress Creek · EIN 12-3456789</p>",
+    "billing": {
+        "legal_name": "Globex Corporation",
+        "address": "1 Globex Way\nCypress Creek, OR 97000\nUSA",
+        "tax_id": "12-3456789",
+        "default_currency": "USD",
+        "number_prefix": "GLX",
+        "number_format": "{prefix}{number:06}",
+        "sender_name": "Globex Accounts",
+        "sender_email": "accounts@globex.localhost",
+        "reply_to": "accounts@globex.localhost",
+    },
+    "clients": [
+        ("Initech", "billing@initech.example", "4120 Freidrich Lane\nAustin, TX"),
+        ("Umbrella Corp", "finance@umbrella.example", "545 S Birdneck Rd\nRaccoon City"),
+        ("Ελληνική Εταιρεία", "info@hellas.example", "Οδός Ερμού 10\nΑθήνα"),
+    ],
+}
+
+SITES = [ACME, GLOBEX]
+
+
+def lines(*items):
+    return [
+        {"description": description, "quantity": Decimal(quantity), "unit_price": Decimal(price), "tax_rate": Decimal(rate)}
+        for description, quantity, price, rate in items
+    ]
+
+
+# (title, client index, lines, days until due, what happens after creation)
+INVOICES = [
+    ("Website redesign, phase 2", 0, lines(("Design sprint", "5", "800.00", "19")), 30, "draft"),
+    ("Hosting, monthly", 1, lines(("Managed hosting", "1", "49.00", "19"), ("Backups", "1", "10.00", "19")), 14, "open"),
+    ("Support retainer", 2, lines(("Support hours", "10", "95.00", "19")), 20, "partially_paid"),
+    ("Logo design", 0, lines(("Logo concepts", "3", "250.00", "19")), -20, "open"),
+    ("Consulting, May", 1, lines(("Consulting day", "2", "1200.00", "19")), 10, "paid"),
+    ("Training day", 2, lines(("On-site training", "1", "900.00", "7")), 15, "overpaid"),
+    ("Cancelled workshop", 0, lines(("Workshop", "1", "1500.00", "19")), 30, "void"),
+    ("Old project", 1, lines(("Legacy maintenance", "12", "60.00", "0")), -120, "uncollectible"),
+]
+
+LINK_INVOICE_TITLE = "Hosting, monthly"
+
+
+def due_in(today, days):
+    return today + timedelta(days=days)

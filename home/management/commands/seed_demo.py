@@ -1,0 +1,116 @@
+"""Create (or bring up to date) the demo: two websites, their pages, branding, clients and
+invoices in every state, and an admin. Safe to run again: nothing is duplicated, and each run
+issues a fresh payment link per site, because raw tokens are never stored."""
+
+import os
+import secrets
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+from wagtail.models import Page, Site
+
+from home import demo
+from home.models import HomePage
+from invoicing.models import BillingSettings, Client, Invoice, InvoiceEmailTemplatePage, PayPage
+from invoicing.services import invoices as invoice_services
+from invoicing.services import payments as payment_services
+from invoicing.services.tokens import rotate_payment_link
+
+
+class Command(BaseCommand):
+    help = "Create or refresh the demo websites, invoices and admin user, and print fresh pay links."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+
+    def handle(self, *args, port, **options):
+        with transaction.atomic():
+            admin, password = self.ensure_admin()
+            self.remove_wagtail_welcome_site()
+            links = {}
+            for index, spec in enumerate(demo.SITES):
+                site = self.ensure_site(spec, port=port, is_default=index == 0)
+                self.ensure_invoices(site, spec, admin)
+                invoice = Invoice.objects.get(site=site, title=demo.LINK_INVOICE_TITLE)
+                links[site] = rotate_payment_link(invoice, by=admin)
+        self.stdout.write(self.style.SUCCESS("Demo data is ready."))
+        self.stdout.write(f"  Admin:    http://localhost:{port}/admin/  (user: admin, password: {password})")
+        for site, link in links.items():
+            self.stdout.write(f"  {site.site_name}: {site.root_url}/  pay link: {link.url}")
+
+    def ensure_admin(self):
+        user, _ = get_user_model().objects.get_or_create(
+            username="admin", defaults={"email": "admin@example.com", "is_staff": True, "is_superuser": True}
+        )
+        password = os.environ.get("DEMO_ADMIN_PASSWORD") or secrets.token_urlsafe(12)
+        user.set_password(password)
+        user.save()
+        return user, password
+
+    def remove_wagtail_welcome_site(self):
+        for site in Site.objects.filter(hostname="localhost", port=80).select_related("root_page"):
+            welcome = site.root_page
+            site.delete()
+            if welcome.specific_class is Page:
+                welcome.delete()
+
+    def ensure_site(self, spec, *, port, is_default):
+        root = Page.get_first_root_node()
+        home = HomePage.objects.filter(slug=spec["slug"]).first()
+        if home is None:
+            home = root.add_child(instance=HomePage(title=spec["site_name"], slug=spec["slug"], intro=spec["intro"]))
+        site, _ = Site.objects.update_or_create(
+            hostname=spec["hostname"],
+            port=port,
+            defaults={"root_page": home, "site_name": spec["site_name"], "is_default_site": is_default},
+        )
+        if not PayPage.objects.child_of(home).exists():
+            home.add_child(instance=PayPage(title="Pay your invoice", slug="pay"))
+        template = InvoiceEmailTemplatePage.objects.child_of(home).first()
+        if template is None:
+            template = home.add_child(instance=InvoiceEmailTemplatePage(title="Invoice emails", slug="invoice-emails"))
+        template.brand_color, template.accent_color, template.footer = (
+            spec["brand_color"], spec["accent_color"], spec["footer"]
+        )
+        template.save_revision().publish()
+        billing = BillingSettings.for_site(site)
+        for field, value in spec["billing"].items():
+            setattr(billing, field, value)
+        billing.save()
+        return site
+
+    def ensure_invoices(self, site, spec, admin):
+        clients = [
+            Client.objects.get_or_create(site=site, email=email, defaults={"name": name, "billing_address": address})[0]
+            for name, email, address in spec["clients"]
+        ]
+        today = timezone.localdate()
+        for title, client_index, lines, due_days, outcome in demo.INVOICES:
+            if Invoice.objects.filter(site=site, title=title).exists():
+                continue
+            invoice = invoice_services.create_invoice(
+                site=site, client=clients[client_index], title=title, lines=lines, due_date=demo.due_in(today, due_days), by=admin
+            )
+            self.bring_to(invoice, outcome, admin)
+
+    def bring_to(self, invoice, outcome, admin):
+        if outcome == "draft":
+            return
+        invoice_services.issue_invoice(invoice, by=admin)
+        if outcome == "partially_paid":
+            payment_services.record_manual_payment(
+                invoice, amount=(invoice.total / 2).quantize(Decimal("0.01")), reason="Bank transfer, first half", by=admin
+            )
+        elif outcome == "paid":
+            payment_services.record_manual_payment(invoice, reason="Bank transfer", by=admin)
+        elif outcome == "overpaid":
+            payment_services.record_manual_payment(
+                invoice, amount=invoice.total + Decimal("100.00"), reason="Cheque, rounded up by the client", by=admin
+            )
+        elif outcome == "void":
+            invoice_services.void_invoice(invoice, reason="Workshop cancelled by the client", by=admin)
+        elif outcome == "uncollectible":
+            invoice_services.mark_uncollectible(invoice, reason="Client unreachable for six months", by=admin)

@@ -1,0 +1,42 @@
+"""One exception hierarchy for the module; every interface turns these into a readable message."""
+
+
+class InvoicingError(Exception):
+    """Base of every error the invoicing module raises on purpose."""
+
+    code = "invoicing_error"
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = str(message)
+
+    def __str__(self):
+        return self.message
+
+
+class InvalidTransition(InvoicingError):
+    code = "invalid_transition"
+
+
+class ValidationFailed(InvoicingError):
+    code = "validation_failed"
+
+
+class PaymentRejected(InvoicingError):
+    code = "payment_rejected"
+
+
+class PaymentLinkInvalid(InvoicingError):
+    """The token matches no link: answered with a plain 404."""
+
+    code = "payment_link_invalid"
+
+
+class PaymentLinkUnusable(InvoicingError):
+    """The token matched a link that is expired, revoked or no longer bound to the invoice."""
+
+    code = "payment_link_unusable"
+
+    def __init__(self, message, link):
+        super().__init__(message)
+        self.link = link

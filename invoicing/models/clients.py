@@ -1,0 +1,41 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from wagtail.search import index
+
+
+class Client(index.Indexed, models.Model):
+    """Someone a website bills. Clients belong to one website."""
+
+    site = models.ForeignKey(
+        "wagtailcore.Site", on_delete=models.PROTECT, related_name="billing_clients", verbose_name=_("website")
+    )
+    name = models.CharField(_("name"), max_length=200)
+    email = models.EmailField(_("email"))
+    billing_address = models.TextField(_("billing address"), blank=True)
+    tax_id = models.CharField(_("tax id"), max_length=64, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="billing_clients",
+        verbose_name=_("linked user"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    search_fields = [
+        index.SearchField("name"),
+        index.AutocompleteField("name"),
+        index.SearchField("email"),
+        index.FilterField("site_id"),
+    ]
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["site", "email"])]
+        verbose_name = _("client")
+        verbose_name_plural = _("clients")
+
+    def __str__(self):
+        return f"{self.name} <{self.email}>"

@@ -1,0 +1,235 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+from modelcluster.fields import ParentalKey
+from modelcluster.models import ClusterableModel
+from wagtail.models import Orderable
+from wagtail.search import index
+
+from ..lifecycle import InvoiceStatus
+from ..money import CURRENCY_CHOICES, DECIMAL_PLACES, MAX_DIGITS, round_money, to_minor_units
+from ..totals import line_total
+
+
+def money_field(verbose_name, **kwargs):
+    return models.DecimalField(
+        verbose_name, max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, default=Decimal(0), **kwargs
+    )
+
+
+class InvoiceQuerySet(models.QuerySet):
+    def for_sites(self, sites):
+        return self.filter(site__in=sites)
+
+    def overdue(self, today=None):
+        today = today or timezone.localdate()
+        return self.filter(status=InvoiceStatus.OPEN, due_date__lt=today)
+
+
+class Invoice(index.Indexed, ClusterableModel):
+    """An invoice to one client of one website. Only services change it."""
+
+    site = models.ForeignKey(
+        "wagtailcore.Site", on_delete=models.PROTECT, related_name="invoices", verbose_name=_("website")
+    )
+    client = models.ForeignKey(
+        "invoicing.Client", on_delete=models.PROTECT, related_name="invoices", verbose_name=_("client")
+    )
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("issued by"),
+    )
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES)
+    due_date = models.DateField(_("due date"), null=True, blank=True)
+    allow_partial_payments = models.BooleanField(_("allow partial payments"), default=False)
+
+    status = models.CharField(
+        _("status"), max_length=16, choices=InvoiceStatus.choices, default=InvoiceStatus.DRAFT, editable=False
+    )
+    number = models.CharField(_("number"), max_length=64, blank=True, default="", editable=False)
+
+    # The client's details as they were when the invoice was issued.
+    billing_name = models.CharField(max_length=200, blank=True, editable=False)
+    billing_email = models.EmailField(blank=True, editable=False)
+    billing_address = models.TextField(blank=True, editable=False)
+    billing_tax_id = models.CharField(max_length=64, blank=True, editable=False)
+
+    subtotal = money_field(_("subtotal"), editable=False)
+    tax = money_field(_("tax"), editable=False)
+    total = money_field(_("total"), editable=False)
+    amount_paid = money_field(_("amount paid"), editable=False)
+
+    issued_at = models.DateTimeField(_("issued at"), null=True, blank=True, editable=False)
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True, editable=False)
+    closed_at = models.DateTimeField(_("voided or written off at"), null=True, blank=True, editable=False)
+    close_reason = models.TextField(_("reason for voiding or writing off"), blank=True, editable=False)
+
+    payment_link = models.ForeignKey(
+        "invoicing.PaymentLink",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+
+    email_sent = models.BooleanField(_("email sent"), default=False, editable=False)
+    email_sent_at = models.DateTimeField(_("email sent at"), null=True, blank=True, editable=False)
+    email_sent_count = models.PositiveIntegerField(_("emails sent"), default=0, editable=False)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = InvoiceQuerySet.as_manager()
+
+    search_fields = [
+        index.SearchField("number"),
+        index.SearchField("title"),
+        index.AutocompleteField("title"),
+        index.RelatedFields("client", [index.SearchField("name"), index.SearchField("email")]),
+        index.FilterField("site_id"),
+        index.FilterField("status"),
+    ]
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site", "number"], condition=~models.Q(number=""), name="invoicing_unique_number_per_site"
+            ),
+            models.CheckConstraint(condition=models.Q(amount_paid__gte=0), name="invoicing_amount_paid_not_negative"),
+        ]
+        indexes = [models.Index(fields=["site", "status", "due_date"])]
+        verbose_name = _("invoice")
+        verbose_name_plural = _("invoices")
+
+    def __str__(self):
+        return f"{self.number or _('Draft')} · {self.title}"
+
+    # The seed's names, kept as read-only properties.
+    @property
+    def website(self):
+        return self.site
+
+    @property
+    def reference_id(self):
+        return self.number
+
+    @property
+    def amount(self):
+        return self.total
+
+    @property
+    def is_paid(self):
+        return self.status == InvoiceStatus.PAID
+
+    @cached_property
+    def payment(self):
+        """The latest successful payment, if any."""
+        return self.payments.filter(status="succeeded").order_by("-created_at", "-id").first()
+
+    @property
+    def payment_token(self):
+        """The SHA-256 of the current link's token; the raw token is never stored."""
+        return self.payment_link.token_hash if self.payment_link else None
+
+    @property
+    def token_expires_at(self):
+        return self.payment_link.expires_at if self.payment_link else None
+
+    # Derived, never stored.
+    @property
+    def amount_due(self):
+        return max(round_money(self.total - self.amount_paid, self.currency), round_money(0, self.currency))
+
+    @property
+    def amount_due_minor(self):
+        return to_minor_units(self.amount_due, self.currency)
+
+    @property
+    def is_overdue(self):
+        return self.status == InvoiceStatus.OPEN and self.due_date is not None and self.due_date < timezone.localdate()
+
+    @property
+    def is_partially_paid(self):
+        return self.status == InvoiceStatus.OPEN and self.amount_paid > 0
+
+
+class InvoiceLine(Orderable):
+    invoice = ParentalKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    description = models.CharField(_("description"), max_length=500)
+    quantity = models.DecimalField(
+        _("quantity"), max_digits=12, decimal_places=3, default=Decimal(1), validators=[MinValueValidator(Decimal("0.001"))]
+    )
+    unit_price = models.DecimalField(_("unit price"), max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES)
+    tax_rate = models.DecimalField(
+        _("tax rate (%)"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal(0),
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
+    )
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("line")
+        verbose_name_plural = _("lines")
+
+    def __str__(self):
+        return self.description
+
+    @property
+    def total(self):
+        return line_total(self.quantity, self.unit_price, self.invoice.currency)
+
+
+class PaymentLink(models.Model):
+    """One version of an invoice's payment link. Only the token's SHA-256 is kept.
+
+    Old versions stay, so that a rotated, revoked or expired token leads to the recovery page
+    instead of a 404, without ever revealing the invoice.
+    """
+
+    class EndReason(models.TextChoices):
+        ROTATED = "rotated", _("Replaced by a new link")
+        REVOKED = "revoked", _("Revoked")
+        VOIDED = "voided", _("Invoice voided")
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="payment_links")
+    token_hash = models.CharField(max_length=64, unique=True)
+    version = models.PositiveIntegerField()
+    # What the link was issued for: a change of either makes the link unusable.
+    amount_due_minor = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    expires_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=16, choices=EndReason.choices, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["invoice", "version"], name="invoicing_unique_link_version"),
+        ]
+        verbose_name = _("payment link")
+        verbose_name_plural = _("payment links")
+
+    def __str__(self):
+        return f"{self.invoice} v{self.version}"
+
+    @property
+    def is_expired(self):
+        return timezone.now() >= self.expires_at

@@ -1,0 +1,47 @@
+"""Per-site invoice number formats such as ``{prefix}-{year}-{number:05}``.
+
+Formats are rendered with a fixed list of placeholders and a regular expression, never with
+``str.format``: an editor's format string must not reach attributes of Python objects.
+"""
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+NUMBER = re.compile(r"number(?::0?(\d{1,2}))?")
+ALLOWED_CHARS = re.compile(r"[A-Za-z0-9_.\-]*")
+MAX_RESULT_LENGTH = 64
+
+
+def validate_number_format(value):
+    placeholders = PLACEHOLDER.findall(value)
+    unknown = [p for p in placeholders if p not in ("prefix", "year") and not NUMBER.fullmatch(p)]
+    if unknown:
+        raise ValidationError(
+            _("Unknown placeholder {%(name)s}. Use {prefix}, {year} and {number} (or {number:05})."),
+            params={"name": unknown[0]},
+        )
+    if not any(NUMBER.fullmatch(p) for p in placeholders):
+        raise ValidationError(_("The format must contain {number}."))
+    literal = PLACEHOLDER.sub("", value)
+    if not ALLOWED_CHARS.fullmatch(literal):
+        raise ValidationError(_("Outside placeholders, use only letters, digits and - _ ."))
+
+
+def uses_year(number_format: str) -> bool:
+    return "{year}" in number_format
+
+
+def render_number(number_format: str, *, prefix: str, year: int, number: int) -> str:
+    def replace(match):
+        name = match.group(1)
+        if name == "prefix":
+            return prefix
+        if name == "year":
+            return f"{year:04d}"
+        width = NUMBER.fullmatch(name).group(1)
+        return f"{number:0{int(width)}d}" if width else str(number)
+
+    return PLACEHOLDER.sub(replace, number_format)[:MAX_RESULT_LENGTH]

@@ -1,0 +1,220 @@
+"""Money in and out. ``apply_payment`` is the one entry point for every payment method: the
+Stripe return URL, the webhook, the reconciliation sweep, manual entries and credit."""
+
+import logging
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .. import signals
+from ..exceptions import InvalidTransition, PaymentRejected, ValidationFailed
+from ..lifecycle import COLLECTIBLE_STATES, InvoiceStatus
+from ..models import Client, CreditEntry, InvoiceEvent, Payment, PaymentMethod, Refund
+from ..money import MoneyError, format_money, round_money, to_decimal
+from .events import record_event
+from .invoices import describe, send_after_commit, transition
+from .locking import lock_invoice
+from .tokens import IssuedLink, open_new_link
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PaymentResult:
+    payment: Payment
+    created: bool
+    credited: Decimal = Decimal(0)
+    # The invoice's balance changed but is not settled: its link was rotated to the new balance.
+    new_link: IssuedLink | None = None
+
+
+def _positive_amount(value, currency):
+    try:
+        amount = to_decimal(value)
+    except MoneyError as exc:
+        raise ValidationFailed(str(exc)) from exc
+    if amount <= 0:
+        raise ValidationFailed(_("The amount must be more than zero."))
+    if round_money(amount, currency) != amount:
+        raise ValidationFailed(_("%(amount)s has more decimal places than %(currency)s allows.") % {"amount": amount, "currency": currency})
+    return amount
+
+
+def _existing(invoice, method, provider_reference, amount, currency):
+    payment = Payment.objects.filter(method=method, provider_reference=provider_reference).first()
+    if payment is None:
+        return None
+    if payment.invoice_id != invoice.pk or payment.amount != amount or payment.currency != currency:
+        logger.error("Payment reference %s:%s reused for a different payment", method, provider_reference)
+        raise PaymentRejected(_("Reference %(reference)s was already used for another payment.") % {"reference": provider_reference})
+    return PaymentResult(payment=payment, created=False)
+
+
+def apply_payment(invoice, *, method, amount, currency, provider_reference, by=None, note=""):
+    """Record money received for ``invoice``, exactly once per (method, provider reference).
+
+    The invoice row is locked for the whole operation, so concurrent deliveries of the same
+    payment serialise, and the unique constraint stops any that slip past. Money beyond the
+    balance, or for an invoice that can no longer take it, becomes the client's credit.
+    """
+    currency = (currency or "").upper()
+    amount = _positive_amount(amount, currency)
+    if not provider_reference:
+        raise ValidationFailed(_("A payment needs a provider reference."))
+    with transaction.atomic():
+        lock_invoice(invoice)
+        existing = _existing(invoice, method, provider_reference, amount, currency)
+        if existing:
+            return existing
+        if currency != invoice.currency:
+            raise PaymentRejected(
+                _("Invoice %(invoice)s is in %(expected)s, not %(currency)s.")
+                % {"invoice": describe(invoice), "expected": invoice.currency, "currency": currency}
+            )
+        if invoice.status == InvoiceStatus.DRAFT:
+            raise InvalidTransition(_("A draft cannot receive payments; issue it first."))
+        try:
+            with transaction.atomic():
+                payment = Payment.objects.create(
+                    invoice=invoice,
+                    method=method,
+                    amount=amount,
+                    currency=currency,
+                    provider_reference=provider_reference,
+                    recorded_by=by,
+                    note=note,
+                )
+        except IntegrityError:
+            existing = _existing(invoice, method, provider_reference, amount, currency)
+            if existing:
+                return existing
+            raise
+        record_event(
+            invoice, InvoiceEvent.Kind.PAYMENT_RECEIVED, by=by, payment=payment.pk, method=method, amount=amount
+        )
+        applied = min(amount, invoice.amount_due) if invoice.status in COLLECTIBLE_STATES else Decimal(0)
+        new_link = _settle(invoice, applied, by=by) if applied else None
+        excess = amount - applied
+        if excess:
+            _credit_excess(invoice, payment, excess, by=by)
+    return PaymentResult(payment=payment, created=True, credited=excess, new_link=new_link)
+
+
+def _settle(invoice, applied, *, by):
+    invoice.amount_paid += applied
+    if invoice.amount_due == 0:
+        transition(invoice, InvoiceStatus.PAID)
+        invoice.paid_at = timezone.now()
+        invoice.save()
+        record_event(invoice, InvoiceEvent.Kind.PAID, by=by)
+        send_after_commit(signals.invoice_paid, invoice=invoice, by=by)
+        return None
+    invoice.save()
+    # The link is bound to the balance: a partial payment rotates it.
+    return open_new_link(invoice, by=by)
+
+
+def _credit_excess(invoice, payment, excess, *, by):
+    kind = CreditEntry.Kind.UNAPPLIED_PAYMENT if excess == payment.amount else CreditEntry.Kind.OVERPAYMENT
+    CreditEntry.objects.create(
+        client=invoice.client, currency=invoice.currency, amount=excess, kind=kind, payment=payment
+    )
+    record_event(invoice, InvoiceEvent.Kind.OVERPAYMENT_CREDITED, by=by, payment=payment.pk, amount=excess)
+    # An alert for the people who watch the logs: money arrived that the invoice did not ask for.
+    logger.warning(
+        "Payment %s put %s on client %s's credit (invoice %s is %s)",
+        payment.pk, format_money(excess, invoice.currency), invoice.client_id, invoice.pk, invoice.status,
+    )
+
+
+def record_manual_payment(invoice, *, reason, by, amount=None, reference=""):
+    """An admin records money received outside Stripe (a bank transfer, cash)."""
+    if not (reason or "").strip():
+        raise ValidationFailed(_("Give a reason for recording a manual payment."))
+    with transaction.atomic():
+        lock_invoice(invoice)
+        if invoice.payments.filter(method=PaymentMethod.STRIPE, status=Payment.Status.PROCESSING).exists():
+            raise PaymentRejected(
+                _("A card payment for %(invoice)s is still processing; wait for it to finish.") % {"invoice": describe(invoice)}
+            )
+        return apply_payment(
+            invoice,
+            method=PaymentMethod.MANUAL,
+            amount=invoice.amount_due if amount is None else amount,
+            currency=invoice.currency,
+            provider_reference=reference.strip() or f"manual-{uuid.uuid4().hex}",
+            by=by,
+            note=reason.strip(),
+        )
+
+
+def credit_balance(client, currency):
+    return CreditEntry.objects.balance(client, currency)
+
+
+def pay_with_credit(invoice, *, amount=None, by=None):
+    """Spend the client's credit on the invoice, in whole or in part; never beyond the balance."""
+    with transaction.atomic():
+        # The client row serialises every spend of the same wallet.
+        Client.objects.select_for_update().get(pk=invoice.client_id)
+        lock_invoice(invoice)
+        if invoice.status not in COLLECTIBLE_STATES:
+            raise InvalidTransition(
+                _("Invoice %(invoice)s is %(status)s and cannot be paid.")
+                % {"invoice": describe(invoice), "status": invoice.get_status_display().lower()}
+            )
+        available = credit_balance(invoice.client, invoice.currency)
+        amount = min(available, invoice.amount_due) if amount is None else _positive_amount(amount, invoice.currency)
+        if amount <= 0 or amount > available:
+            raise PaymentRejected(
+                _("Only %(available)s %(currency)s of credit is available.") % {"available": available, "currency": invoice.currency}
+            )
+        if amount > invoice.amount_due:
+            raise PaymentRejected(_("Credit can pay at most the amount due, %(due)s.") % {"due": invoice.amount_due})
+        result = apply_payment(
+            invoice,
+            method=PaymentMethod.CREDIT,
+            amount=amount,
+            currency=invoice.currency,
+            provider_reference=f"credit-{uuid.uuid4().hex}",
+            by=by,
+        )
+        CreditEntry.objects.create(
+            client=invoice.client, currency=invoice.currency, amount=-amount, kind=CreditEntry.Kind.SPENT, payment=result.payment
+        )
+    return result
+
+
+def record_refund(payment, *, amount, provider_reference, reason="", by=None):
+    """Record a refund once per provider reference; several partial refunds add up to at most the payment."""
+    if not provider_reference:
+        raise ValidationFailed(_("A refund needs a provider reference."))
+    amount = _positive_amount(amount, payment.currency)
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().select_related("invoice").get(pk=payment.pk)
+        existing = payment.refunds.filter(provider_reference=provider_reference).first()
+        if existing:
+            return existing, False
+        if payment.status != Payment.Status.SUCCEEDED:
+            raise PaymentRejected(_("Only a successful payment can be refunded."))
+        if amount > payment.refundable_amount:
+            raise PaymentRejected(
+                _("At most %(left)s %(currency)s of this payment can still be refunded.")
+                % {"left": payment.refundable_amount, "currency": payment.currency}
+            )
+        refund = Refund.objects.create(
+            payment=payment, amount=amount, provider_reference=provider_reference, reason=reason, created_by=by
+        )
+        if payment.method == PaymentMethod.CREDIT:
+            CreditEntry.objects.create(
+                client=payment.invoice.client, currency=payment.currency, amount=amount, kind=CreditEntry.Kind.RETURNED, refund=refund
+            )
+        record_event(payment.invoice, InvoiceEvent.Kind.REFUNDED, by=by, payment=payment.pk, refund=refund.pk, amount=amount)
+        transaction.on_commit(
+            lambda: signals.payment_refunded.send(sender=Refund, refund=refund, payment=payment, invoice=payment.invoice)
+        )
+    return refund, True

@@ -1,0 +1,134 @@
+"""Payment links: random tokens, stored as SHA-256, bound to the balance and currency they were
+issued for, expiring, rotatable and revocable. The URL comes from the Site, never a request."""
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ..exceptions import InvalidTransition, PaymentLinkInvalid, PaymentLinkUnusable
+from ..lifecycle import COLLECTIBLE_STATES, InvoiceStatus
+from ..models import BillingSettings, InvoiceEvent, PaymentLink, PayPage
+from .events import record_event
+from .locking import lock_invoice
+
+TOKEN_BYTES = 32  # 256 bits from the OS CSPRNG
+TOKEN_PATTERN = re.compile(r"INV-[A-Za-z0-9_.\-]{1,64}-[A-Za-z0-9_\-]{43}")
+LINKABLE_STATES = COLLECTIBLE_STATES | {InvoiceStatus.PAID}
+
+
+@dataclass(frozen=True)
+class IssuedLink:
+    """The one moment the raw token exists: hand it to the client, then forget it."""
+
+    token: str
+    url: str
+    expires_at: datetime
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def pay_page_for_site(site):
+    return PayPage.objects.live().descendant_of(site.root_page, inclusive=True).first()
+
+
+def pay_link_url(site, token: str) -> str:
+    """``{site root url}/pay/invoice/{token}/``, from the Site's own hostname and port."""
+    pay_page = pay_page_for_site(site)
+    if pay_page is None:
+        raise InvalidTransition(_("The website %(site)s has no pay page; add one before issuing invoices.") % {"site": site})
+    return site.root_url + pay_page.relative_url(site) + pay_page.reverse_subpage("invoice", args=[token])
+
+
+def link_expiry(invoice):
+    lifetime = BillingSettings.for_site(invoice.site).link_lifetime
+    last_day = max(invoice.due_date or timezone.localdate(), timezone.localdate()) + lifetime
+    return datetime.combine(last_day + timedelta(days=1), time.min, tzinfo=timezone.get_current_timezone())
+
+
+def _end_current_link(invoice, reason):
+    if invoice.payment_link_id is None:
+        return None
+    ended = PaymentLink.objects.filter(pk=invoice.payment_link_id, ended_at__isnull=True).update(
+        ended_at=timezone.now(), end_reason=reason
+    )
+    invoice.payment_link = None
+    invoice.save(update_fields=["payment_link", "updated_at"])
+    return ended
+
+
+def open_new_link(invoice, *, by=None, reason=PaymentLink.EndReason.ROTATED) -> IssuedLink:
+    """Replace the invoice's link. The caller holds the invoice's row lock."""
+    if invoice.status not in LINKABLE_STATES:
+        raise InvalidTransition(
+            _("Invoice %(number)s is %(status)s and cannot have a payment link.")
+            % {"number": invoice.number or _("(draft)"), "status": invoice.get_status_display().lower()}
+        )
+    rotated = _end_current_link(invoice, reason)
+    token = f"INV-{invoice.number}-{secrets.token_urlsafe(TOKEN_BYTES)}"
+    version = invoice.payment_links.count() + 1
+    link = PaymentLink.objects.create(
+        invoice=invoice,
+        token_hash=hash_token(token),
+        version=version,
+        amount_due_minor=invoice.amount_due_minor,
+        currency=invoice.currency,
+        expires_at=link_expiry(invoice),
+        created_by=by,
+    )
+    invoice.payment_link = link
+    invoice.save(update_fields=["payment_link", "updated_at"])
+    kind = InvoiceEvent.Kind.LINK_ROTATED if rotated else InvoiceEvent.Kind.LINK_ISSUED
+    record_event(invoice, kind, by=by, version=version, expires_at=link.expires_at)
+    return IssuedLink(token=token, url=pay_link_url(invoice.site, token), expires_at=link.expires_at)
+
+
+def rotate_payment_link(invoice, *, by=None) -> IssuedLink:
+    with transaction.atomic():
+        lock_invoice(invoice)
+        return open_new_link(invoice, by=by)
+
+
+def revoke_payment_link(invoice, *, by=None, reason=PaymentLink.EndReason.REVOKED):
+    with transaction.atomic():
+        lock_invoice(invoice)
+        end_payment_link(invoice, by=by, reason=reason)
+
+
+def end_payment_link(invoice, *, by=None, reason):
+    """End the current link without a replacement. The caller holds the invoice's row lock."""
+    if _end_current_link(invoice, reason):
+        record_event(invoice, InvoiceEvent.Kind.LINK_REVOKED, by=by, reason=reason)
+
+
+def resolve_payment_link(token: str, *, site):
+    """The invoice that ``token`` opens on ``site``.
+
+    Raises ``PaymentLinkInvalid`` (answer 404) for a malformed or unknown token, or another
+    site's token, all alike; ``PaymentLinkUnusable`` (answer with the recovery page) for a link
+    that is expired, revoked, replaced, or no longer bound to the invoice's balance and currency.
+    """
+    if not TOKEN_PATTERN.fullmatch(token or ""):
+        raise PaymentLinkInvalid(_("This payment link is not valid."))
+    token_hash = hash_token(token)
+    link = PaymentLink.objects.select_related("invoice__site", "invoice__payment_link").filter(token_hash=token_hash).first()
+    if link is None or not hmac.compare_digest(link.token_hash, token_hash) or link.invoice.site_id != site.pk:
+        raise PaymentLinkInvalid(_("This payment link is not valid."))
+    invoice = link.invoice
+    if link.ended_at is not None or invoice.payment_link_id != link.pk:
+        raise PaymentLinkUnusable(_("This payment link has been replaced or revoked."), link)
+    if link.is_expired:
+        raise PaymentLinkUnusable(_("This payment link has expired."), link)
+    if invoice.status in COLLECTIBLE_STATES and (
+        link.currency != invoice.currency or link.amount_due_minor != invoice.amount_due_minor
+    ):
+        raise PaymentLinkUnusable(_("This payment link no longer matches the invoice."), link)
+    return invoice

@@ -1,0 +1,70 @@
+"""Per-website billing configuration, edited under Settings → Billing in the Wagtail admin."""
+
+from datetime import timedelta
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
+
+from .money import CURRENCY_CHOICES
+from .number_format import validate_number_format
+
+
+@register_setting(icon="doc-full")
+class BillingSettings(BaseSiteSetting):
+    legal_name = models.CharField(_("legal name"), max_length=200, blank=True)
+    address = models.TextField(_("address"), blank=True)
+    tax_id = models.CharField(_("tax id"), max_length=64, blank=True)
+
+    default_currency = models.CharField(_("default currency"), max_length=3, choices=CURRENCY_CHOICES, default="EUR")
+    number_prefix = models.CharField(
+        _("number prefix"), max_length=16, default="INV", help_text=_("Letters, digits and dashes, e.g. ACME.")
+    )
+    number_format = models.CharField(
+        _("number format"),
+        max_length=64,
+        default="{prefix}-{year}-{number:05}",
+        validators=[validate_number_format],
+        help_text=_("Placeholders: {prefix}, {year}, {number} or {number:05} for zero-padding."),
+    )
+    payment_terms_days = models.PositiveSmallIntegerField(_("payment terms (days)"), default=30)
+    link_lifetime_days = models.PositiveSmallIntegerField(
+        _("payment link lifetime after the due date (days)"), default=30
+    )
+
+    sender_name = models.CharField(_("sender name"), max_length=200, blank=True)
+    sender_email = models.EmailField(_("sender email"), blank=True)
+    reply_to = models.EmailField(_("reply-to"), blank=True)
+
+    stripe_enabled = models.BooleanField(_("accept cards (Stripe)"), default=True)
+    credit_enabled = models.BooleanField(_("accept account credit"), default=True)
+
+    panels = [
+        MultiFieldPanel([FieldPanel("legal_name"), FieldPanel("address"), FieldPanel("tax_id")], heading=_("Seller")),
+        MultiFieldPanel(
+            [
+                FieldPanel("default_currency"),
+                FieldPanel("number_prefix"),
+                FieldPanel("number_format"),
+                FieldPanel("payment_terms_days"),
+                FieldPanel("link_lifetime_days"),
+            ],
+            heading=_("Invoices"),
+        ),
+        MultiFieldPanel(
+            [FieldPanel("sender_name"), FieldPanel("sender_email"), FieldPanel("reply_to")], heading=_("Email sender")
+        ),
+        MultiFieldPanel([FieldPanel("stripe_enabled"), FieldPanel("credit_enabled")], heading=_("Payment methods")),
+    ]
+
+    class Meta:
+        verbose_name = _("billing")
+
+    @property
+    def payment_terms(self):
+        return timedelta(days=self.payment_terms_days)
+
+    @property
+    def link_lifetime(self):
+        return timedelta(days=self.link_lifetime_days)

@@ -1,0 +1,93 @@
+"""Wagtail admin: invoices and clients as snippets. Every change goes through the services."""
+
+from django.contrib import messages
+from django.shortcuts import redirect
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
+from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views.snippets import CreateView, EditView, SnippetViewSet
+
+from .exceptions import InvoicingError
+from .lifecycle import InvoiceStatus
+from .models import Client, Invoice
+from .services.invoices import save_draft
+
+
+class SavesThroughServicesMixin:
+    """Save the form's (unsaved) invoice through ``save_draft`` and show domain errors on the form."""
+
+    def save_instance(self):
+        return save_draft(self.form.save(commit=False), by=self.request.user)
+
+    def form_valid(self, form):
+        try:
+            return super().form_valid(form)
+        except InvoicingError as exc:
+            form.add_error(None, exc.message)
+            return self.form_invalid(form)
+
+
+class InvoiceCreateView(SavesThroughServicesMixin, CreateView):
+    pass
+
+
+class InvoiceEditView(SavesThroughServicesMixin, EditView):
+    def dispatch(self, request, *args, **kwargs):
+        invoice = self.get_object()
+        if invoice.status != InvoiceStatus.DRAFT:
+            messages.error(
+                request,
+                _("Invoice %(number)s is %(status)s; only drafts can be edited.")
+                % {"number": invoice.number, "status": invoice.get_status_display().lower()},
+            )
+            return redirect(self.index_url_name)
+        return super().dispatch(request, *args, **kwargs)
+
+
+class InvoiceViewSet(SnippetViewSet):
+    model = Invoice
+    icon = "doc-full-inverse"
+    menu_label = _("Invoices")
+    menu_order = 200
+    add_to_admin_menu = True
+    add_view_class = InvoiceCreateView
+    edit_view_class = InvoiceEditView
+    list_display = ["__str__", "client", "site", "total", "amount_due", "due_date", "status"]
+    list_filter = ["status", "site", "currency"]
+    search_fields = ["number", "title", "client__name", "client__email"]
+    inspect_view_enabled = True
+
+    panels = [
+        MultiFieldPanel(
+            [FieldRowPanel([FieldPanel("site"), FieldPanel("client")]), FieldPanel("title"), FieldPanel("description")],
+            heading=_("Invoice"),
+        ),
+        FieldRowPanel([FieldPanel("currency"), FieldPanel("due_date"), FieldPanel("allow_partial_payments")]),
+        InlinePanel("lines", heading=_("Lines"), label=_("Line"), min_num=1),
+    ]
+
+    def get_queryset(self, request):
+        return Invoice.objects.select_related("client", "site", "payment_link")
+
+
+class ClientViewSet(SnippetViewSet):
+    model = Client
+    icon = "user"
+    menu_label = _("Clients")
+    menu_order = 210
+    add_to_admin_menu = True
+    list_display = ["name", "email", "site"]
+    list_filter = ["site"]
+    search_fields = ["name", "email"]
+    panels = [
+        FieldPanel("site"),
+        FieldPanel("name"),
+        FieldPanel("email"),
+        FieldPanel("billing_address"),
+        FieldPanel("tax_id"),
+        FieldPanel("user"),
+    ]
+
+
+register_snippet(InvoiceViewSet)
+register_snippet(ClientViewSet)
