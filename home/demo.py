@@ -60,7 +60,12 @@ SITES = [ACME, GLOBEX]
 
 def lines(*items):
     return [
-        {"description": description, "quantity": Decimal(quantity), "unit_price": Decimal(price), "tax_rate": Decimal(rate)}
+        {
+            "description": description,
+            "quantity": Decimal(quantity),
+            "unit_price": Decimal(price),
+            "tax_rate": Decimal(rate),
+        }
         for description, quantity, price, rate in items
     ]
 
@@ -68,7 +73,13 @@ def lines(*items):
 # (title, client index, lines, days until due, what happens after creation)
 INVOICES = [
     ("Website redesign, phase 2", 0, lines(("Design sprint", "5", "800.00", "19")), 30, "draft"),
-    ("Hosting, monthly", 1, lines(("Managed hosting", "1", "49.00", "19"), ("Backups", "1", "10.00", "19")), 14, "open"),
+    (
+        "Hosting, monthly",
+        1,
+        lines(("Managed hosting", "1", "49.00", "19"), ("Backups", "1", "10.00", "19")),
+        14,
+        "open",
+    ),
     ("Support retainer", 2, lines(("Support hours", "10", "95.00", "19")), 20, "partially_paid"),
     ("Logo design", 0, lines(("Logo concepts", "3", "250.00", "19")), -20, "open"),
     ("Consulting, May", 1, lines(("Consulting day", "2", "1200.00", "19")), 10, "paid"),

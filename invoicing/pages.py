@@ -24,9 +24,7 @@ class InvoiceEmailTemplatePage(Page):
     """One per website, edited by marketing: the branding (and, later, the wording) of invoice
     emails, the PDF and the pay page. It is never served to the public."""
 
-    logo = models.ForeignKey(
-        "wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    logo = models.ForeignKey("wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     brand_color = models.CharField(_("brand colour"), max_length=7, default="#1d4ed8", validators=[hex_colour])
     accent_color = models.CharField(_("accent colour"), max_length=7, default="#f59e0b", validators=[hex_colour])
     footer = RichTextField(_("footer"), blank=True, features=["bold", "italic", "link"])

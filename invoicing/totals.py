@@ -30,9 +30,7 @@ def compute_totals(lines, currency: str) -> Totals:
     base_by_rate = defaultdict(lambda: round_money(0, currency))
     for quantity, unit_price, tax_rate in lines:
         base_by_rate[to_decimal(tax_rate)] += line_total(quantity, unit_price, currency)
-    tax_by_rate = {
-        rate: round_money(base * rate / HUNDRED, currency) for rate, base in sorted(base_by_rate.items())
-    }
+    tax_by_rate = {rate: round_money(base * rate / HUNDRED, currency) for rate, base in sorted(base_by_rate.items())}
     zero = round_money(0, currency)
     subtotal = sum(base_by_rate.values(), zero)
     tax = sum(tax_by_rate.values(), zero)

@@ -1,13 +1,13 @@
+from ..pages import InvoiceEmailTemplatePage, PayPage  # noqa: E402
+
+# Wagtail settings and pages live in their own modules (see DESIGN.md); importing them here
+# registers them with the app.
+from ..settings import BillingSettings  # noqa: E402
 from .clients import Client
 from .events import InvoiceEvent
 from .invoices import Invoice, InvoiceLine, PaymentLink
 from .numbering import InvoiceSequence
 from .payments import CreditEntry, Payment, PaymentMethod, Refund
-
-# Wagtail settings and pages live in their own modules (see DESIGN.md); importing them here
-# registers them with the app.
-from ..settings import BillingSettings  # noqa: E402
-from ..pages import InvoiceEmailTemplatePage, PayPage  # noqa: E402
 
 __all__ = [
     "BillingSettings",

@@ -171,7 +171,11 @@ class InvoiceLine(Orderable):
     invoice = ParentalKey(Invoice, on_delete=models.CASCADE, related_name="lines")
     description = models.CharField(_("description"), max_length=500)
     quantity = models.DecimalField(
-        _("quantity"), max_digits=12, decimal_places=3, default=Decimal(1), validators=[MinValueValidator(Decimal("0.001"))]
+        _("quantity"),
+        max_digits=12,
+        decimal_places=3,
+        default=Decimal(1),
+        validators=[MinValueValidator(Decimal("0.001"))],
     )
     unit_price = models.DecimalField(_("unit price"), max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES)
     tax_rate = models.DecimalField(

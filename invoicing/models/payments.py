@@ -96,9 +96,7 @@ class CreditEntry(models.Model):
     amount = money_field(_("amount"))
     kind = models.CharField(max_length=24, choices=Kind.choices)
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="credit_entries")
-    refund = models.OneToOneField(
-        Refund, on_delete=models.PROTECT, null=True, blank=True, related_name="credit_entry"
-    )
+    refund = models.OneToOneField(Refund, on_delete=models.PROTECT, null=True, blank=True, related_name="credit_entry")
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -109,7 +107,9 @@ class CreditEntry(models.Model):
         constraints = [
             # A payment adds (or spends) credit at most once per kind, however often it is applied.
             models.UniqueConstraint(
-                fields=["payment", "kind"], condition=models.Q(payment__isnull=False), name="invoicing_unique_credit_per_payment"
+                fields=["payment", "kind"],
+                condition=models.Q(payment__isnull=False),
+                name="invoicing_unique_credit_per_payment",
             ),
         ]
         verbose_name = _("credit entry")

@@ -56,7 +56,9 @@ def save_draft(invoice, *, by=None):
                     % {"invoice": describe(stored), "status": stored.get_status_display().lower()}
                 )
         if invoice.client.site_id != invoice.site_id:
-            raise ValidationFailed(_("The client %(client)s belongs to another website.") % {"client": invoice.client.name})
+            raise ValidationFailed(
+                _("The client %(client)s belongs to another website.") % {"client": invoice.client.name}
+            )
         if invoice.currency not in SUPPORTED_CURRENCIES:
             raise ValidationFailed(_("%(currency)s is not a supported currency.") % {"currency": invoice.currency})
         if invoice.due_date is None:
@@ -104,9 +106,13 @@ def issue_invoice(invoice, *, by=None):
         lock_invoice(invoice)
         ensure_transition(invoice, InvoiceStatus.OPEN)
         if not invoice.lines.exists():
-            raise ValidationFailed(_("Add at least one line before issuing %(invoice)s.") % {"invoice": describe(invoice)})
+            raise ValidationFailed(
+                _("Add at least one line before issuing %(invoice)s.") % {"invoice": describe(invoice)}
+            )
         if invoice.total <= 0:
-            raise ValidationFailed(_("The total of %(invoice)s must be more than zero.") % {"invoice": describe(invoice)})
+            raise ValidationFailed(
+                _("The total of %(invoice)s must be more than zero.") % {"invoice": describe(invoice)}
+            )
         transition(invoice, InvoiceStatus.OPEN)
         client = invoice.client
         invoice.billing_name, invoice.billing_email = client.name, client.email

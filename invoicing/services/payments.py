@@ -40,7 +40,9 @@ def _positive_amount(value, currency):
     if amount <= 0:
         raise ValidationFailed(_("The amount must be more than zero."))
     if round_money(amount, currency) != amount:
-        raise ValidationFailed(_("%(amount)s has more decimal places than %(currency)s allows.") % {"amount": amount, "currency": currency})
+        raise ValidationFailed(
+            _("%(amount)s has more decimal places than %(currency)s allows.") % {"amount": amount, "currency": currency}
+        )
     return amount
 
 
@@ -50,7 +52,9 @@ def _existing(invoice, method, provider_reference, amount, currency):
         return None
     if payment.invoice_id != invoice.pk or payment.amount != amount or payment.currency != currency:
         logger.error("Payment reference %s:%s reused for a different payment", method, provider_reference)
-        raise PaymentRejected(_("Reference %(reference)s was already used for another payment.") % {"reference": provider_reference})
+        raise PaymentRejected(
+            _("Reference %(reference)s was already used for another payment.") % {"reference": provider_reference}
+        )
     return PaymentResult(payment=payment, created=False)
 
 
@@ -127,7 +131,11 @@ def _credit_excess(invoice, payment, excess, *, by):
     # An alert for the people who watch the logs: money arrived that the invoice did not ask for.
     logger.warning(
         "Payment %s put %s on client %s's credit (invoice %s is %s)",
-        payment.pk, format_money(excess, invoice.currency), invoice.client_id, invoice.pk, invoice.status,
+        payment.pk,
+        format_money(excess, invoice.currency),
+        invoice.client_id,
+        invoice.pk,
+        invoice.status,
     )
 
 
@@ -139,7 +147,8 @@ def record_manual_payment(invoice, *, reason, by, amount=None, reference=""):
         lock_invoice(invoice)
         if invoice.payments.filter(method=PaymentMethod.STRIPE, status=Payment.Status.PROCESSING).exists():
             raise PaymentRejected(
-                _("A card payment for %(invoice)s is still processing; wait for it to finish.") % {"invoice": describe(invoice)}
+                _("A card payment for %(invoice)s is still processing; wait for it to finish.")
+                % {"invoice": describe(invoice)}
             )
         return apply_payment(
             invoice,
@@ -171,7 +180,8 @@ def pay_with_credit(invoice, *, amount=None, by=None):
         amount = min(available, invoice.amount_due) if amount is None else _positive_amount(amount, invoice.currency)
         if amount <= 0 or amount > available:
             raise PaymentRejected(
-                _("Only %(available)s %(currency)s of credit is available.") % {"available": available, "currency": invoice.currency}
+                _("Only %(available)s %(currency)s of credit is available.")
+                % {"available": available, "currency": invoice.currency}
             )
         if amount > invoice.amount_due:
             raise PaymentRejected(_("Credit can pay at most the amount due, %(due)s.") % {"due": invoice.amount_due})
@@ -184,7 +194,11 @@ def pay_with_credit(invoice, *, amount=None, by=None):
             by=by,
         )
         CreditEntry.objects.create(
-            client=invoice.client, currency=invoice.currency, amount=-amount, kind=CreditEntry.Kind.SPENT, payment=result.payment
+            client=invoice.client,
+            currency=invoice.currency,
+            amount=-amount,
+            kind=CreditEntry.Kind.SPENT,
+            payment=result.payment,
         )
     return result
 
@@ -211,10 +225,18 @@ def record_refund(payment, *, amount, provider_reference, reason="", by=None):
         )
         if payment.method == PaymentMethod.CREDIT:
             CreditEntry.objects.create(
-                client=payment.invoice.client, currency=payment.currency, amount=amount, kind=CreditEntry.Kind.RETURNED, refund=refund
+                client=payment.invoice.client,
+                currency=payment.currency,
+                amount=amount,
+                kind=CreditEntry.Kind.RETURNED,
+                refund=refund,
             )
-        record_event(payment.invoice, InvoiceEvent.Kind.REFUNDED, by=by, payment=payment.pk, refund=refund.pk, amount=amount)
+        record_event(
+            payment.invoice, InvoiceEvent.Kind.REFUNDED, by=by, payment=payment.pk, refund=refund.pk, amount=amount
+        )
         transaction.on_commit(
-            lambda: signals.payment_refunded.send(sender=Refund, refund=refund, payment=payment, invoice=payment.invoice)
+            lambda: signals.payment_refunded.send(
+                sender=Refund, refund=refund, payment=payment, invoice=payment.invoice
+            )
         )
     return refund, True

@@ -44,7 +44,9 @@ def pay_link_url(site, token: str) -> str:
     """``{site root url}/pay/invoice/{token}/``, from the Site's own hostname and port."""
     pay_page = pay_page_for_site(site)
     if pay_page is None:
-        raise InvalidTransition(_("The website %(site)s has no pay page; add one before issuing invoices.") % {"site": site})
+        raise InvalidTransition(
+            _("The website %(site)s has no pay page; add one before issuing invoices.") % {"site": site}
+        )
     return site.root_url + pay_page.relative_url(site) + pay_page.reverse_subpage("invoice", args=[token])
 
 
@@ -119,7 +121,11 @@ def resolve_payment_link(token: str, *, site):
     if not TOKEN_PATTERN.fullmatch(token or ""):
         raise PaymentLinkInvalid(_("This payment link is not valid."))
     token_hash = hash_token(token)
-    link = PaymentLink.objects.select_related("invoice__site", "invoice__payment_link").filter(token_hash=token_hash).first()
+    link = (
+        PaymentLink.objects.select_related("invoice__site", "invoice__payment_link")
+        .filter(token_hash=token_hash)
+        .first()
+    )
     if link is None or not hmac.compare_digest(link.token_hash, token_hash) or link.invoice.site_id != site.pk:
         raise PaymentLinkInvalid(_("This payment link is not valid."))
     invoice = link.invoice

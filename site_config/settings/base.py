@@ -150,7 +150,7 @@ if STRIPE_SECRET_KEY:
     STRIPE_JS_URL = "https://js.stripe.com/v3/"
 else:
     STRIPE_API_BASE = os.environ.get("LOCALSTRIPE_URL", "http://127.0.0.1:8420")
-    STRIPE_SECRET_KEY = "sk_test_localstripe"
+    STRIPE_SECRET_KEY = "sk_test_localstripe"  # noqa: S105 - localstripe accepts any key
     STRIPE_PUBLISHABLE_KEY = "pk_test_localstripe"
     STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "whsec_localstripe")
     STRIPE_JS_URL = f"{STRIPE_API_BASE}/js.stripe.com/v3/"
@@ -164,7 +164,9 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"redact_tokens": {"()": "invoicing.log_filters.RedactPaymentTokens"}},
-    "formatters": {"django.server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}", "style": "{"}},
+    "formatters": {
+        "django.server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}", "style": "{"}
+    },
     "handlers": {
         "console": {"class": "logging.StreamHandler"},
         "django.server": {"class": "logging.StreamHandler", "formatter": "django.server"},
@@ -173,6 +175,11 @@ LOGGING = {
         "invoicing": {"handlers": ["console"], "level": os.environ.get("INVOICING_LOG_LEVEL", "INFO")},
         # Both log request paths, and a pay-page path holds a token.
         "django.request": {"filters": ["redact_tokens"]},
-        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False, "filters": ["redact_tokens"]},
+        "django.server": {
+            "handlers": ["django.server"],
+            "level": "INFO",
+            "propagate": False,
+            "filters": ["redact_tokens"],
+        },
     },
 }

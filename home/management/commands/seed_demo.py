@@ -73,7 +73,9 @@ class Command(BaseCommand):
         if template is None:
             template = home.add_child(instance=InvoiceEmailTemplatePage(title="Invoice emails", slug="invoice-emails"))
         template.brand_color, template.accent_color, template.footer = (
-            spec["brand_color"], spec["accent_color"], spec["footer"]
+            spec["brand_color"],
+            spec["accent_color"],
+            spec["footer"],
         )
         template.save_revision().publish()
         billing = BillingSettings.for_site(site)
@@ -92,7 +94,12 @@ class Command(BaseCommand):
             if Invoice.objects.filter(site=site, title=title).exists():
                 continue
             invoice = invoice_services.create_invoice(
-                site=site, client=clients[client_index], title=title, lines=lines, due_date=demo.due_in(today, due_days), by=admin
+                site=site,
+                client=clients[client_index],
+                title=title,
+                lines=lines,
+                due_date=demo.due_in(today, due_days),
+                by=admin,
             )
             self.bring_to(invoice, outcome, admin)
 
@@ -102,7 +109,10 @@ class Command(BaseCommand):
         invoice_services.issue_invoice(invoice, by=admin)
         if outcome == "partially_paid":
             payment_services.record_manual_payment(
-                invoice, amount=(invoice.total / 2).quantize(Decimal("0.01")), reason="Bank transfer, first half", by=admin
+                invoice,
+                amount=(invoice.total / 2).quantize(Decimal("0.01")),
+                reason="Bank transfer, first half",
+                by=admin,
             )
         elif outcome == "paid":
             payment_services.record_manual_payment(invoice, reason="Bank transfer", by=admin)

@@ -1,0 +1,18 @@
+from invoicing.lifecycle import ALLOWED_TRANSITIONS, COLLECTIBLE_STATES, InvoiceStatus, can_transition
+
+
+def test_every_state_has_a_row_in_the_transition_table():
+    assert set(ALLOWED_TRANSITIONS) == set(InvoiceStatus)
+
+
+def test_paid_and_void_are_final():
+    for final in (InvoiceStatus.PAID, InvoiceStatus.VOID):
+        assert not any(can_transition(final, target) for target in InvoiceStatus)
+
+
+def test_nothing_returns_to_draft():
+    assert not any(can_transition(state, InvoiceStatus.DRAFT) for state in InvoiceStatus)
+
+
+def test_only_open_and_uncollectible_invoices_collect_money():
+    assert COLLECTIBLE_STATES == {InvoiceStatus.OPEN, InvoiceStatus.UNCOLLECTIBLE}
