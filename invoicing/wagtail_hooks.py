@@ -23,7 +23,8 @@ class SavesThroughServicesMixin:
         try:
             return super().form_valid(form)
         except InvoicingError as exc:
-            form.add_error(None, exc.message)
+            self.produced_error_code = exc.code
+            self.produced_error_message = exc.message
             return self.form_invalid(form)
 
 
@@ -54,6 +55,8 @@ class InvoiceViewSet(SnippetViewSet):
     edit_view_class = InvoiceEditView
     list_display = ["__str__", "client", "site", "total", "amount_due", "due_date", "status"]
     list_filter = ["status", "site", "currency"]
+    # Searched in the database: numbers and client names need no separate search index.
+    search_backend_name = None
     search_fields = ["number", "title", "client__name", "client__email"]
     inspect_view_enabled = True
 

@@ -9,7 +9,6 @@ from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
 from wagtail.models import Orderable
-from wagtail.search import index
 
 from ..lifecycle import InvoiceStatus
 from ..money import CURRENCY_CHOICES, DECIMAL_PLACES, MAX_DIGITS, round_money, to_minor_units
@@ -31,7 +30,7 @@ class InvoiceQuerySet(models.QuerySet):
         return self.filter(status=InvoiceStatus.OPEN, due_date__lt=today)
 
 
-class Invoice(index.Indexed, ClusterableModel):
+class Invoice(ClusterableModel):
     """An invoice to one client of one website. Only services change it."""
 
     site = models.ForeignKey(
@@ -93,15 +92,6 @@ class Invoice(index.Indexed, ClusterableModel):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = InvoiceQuerySet.as_manager()
-
-    search_fields = [
-        index.SearchField("number"),
-        index.SearchField("title"),
-        index.AutocompleteField("title"),
-        index.RelatedFields("client", [index.SearchField("name"), index.SearchField("email")]),
-        index.FilterField("site_id"),
-        index.FilterField("status"),
-    ]
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -1,0 +1,58 @@
+import re
+from io import StringIO
+from urllib.parse import urlsplit
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from wagtail.models import Site
+
+from invoicing.models import Client, CreditEntry, Invoice, InvoiceEmailTemplatePage, Payment, PayPage
+
+pytestmark = pytest.mark.django_db
+
+
+def seed():
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
+def counts():
+    return [model.objects.count() for model in (Site, Client, Invoice, Payment, CreditEntry, PayPage, InvoiceEmailTemplatePage)]
+
+
+def test_seed_demo_builds_two_branded_sites_with_invoices_in_every_state(client):
+    output = seed()
+    assert sorted(Site.objects.values_list("hostname", flat=True)) == ["acme.localhost", "globex.localhost"]
+    for site in Site.objects.all():
+        statuses = set(Invoice.objects.filter(site=site).values_list("status", flat=True))
+        assert statuses == {"draft", "open", "paid", "void", "uncollectible"}
+        assert Invoice.objects.filter(site=site, status="open", amount_paid__gt=0).exists()  # partially paid
+        assert any(invoice.is_overdue for invoice in Invoice.objects.filter(site=site))
+        assert CreditEntry.objects.filter(client__site=site).exists()
+    brands = {page.brand_color for page in InvoiceEmailTemplatePage.objects.live()}
+    assert len(brands) == 2
+    assert get_user_model().objects.get(username="admin").is_superuser
+
+    password = re.search(r"password: (\S+)\)", output).group(1)
+    assert client.login(username="admin", password=password)
+
+    links = re.findall(r"pay link: (\S+)", output)
+    assert len(links) == 2
+    for link in links:
+        parts = urlsplit(link)
+        response = client.get(parts.path, HTTP_HOST=parts.netloc)
+        assert response.status_code == 200
+        number = re.search(r"/pay/invoice/INV-(.+)-[A-Za-z0-9_\-]{43}/$", link).group(1)
+        assert number in response.content.decode()
+
+
+def test_seed_demo_is_idempotent_and_rotates_the_printed_links(client):
+    first_links = re.findall(r"pay link: (\S+)", seed())
+    before = counts()
+    second_links = re.findall(r"pay link: (\S+)", seed())
+    assert counts() == before
+    assert set(first_links).isdisjoint(second_links)
+    old = urlsplit(first_links[0])
+    assert client.get(old.path, HTTP_HOST=old.netloc).status_code == 410
