@@ -74,7 +74,9 @@ def test_creating_an_invoice_computes_totals_on_the_server(admin_client, site_a)
 
 
 def test_a_client_of_another_website_is_refused_with_a_form_error(admin_client, site_a, site_b):
-    data = invoice_form(site_a, ClientFactory(site=site_b), [{"description": "X", "quantity": "1", "unit_price": "5", "tax_rate": "0"}])
+    data = invoice_form(
+        site_a, ClientFactory(site=site_b), [{"description": "X", "quantity": "1", "unit_price": "5", "tax_rate": "0"}]
+    )
     response = admin_client.post(reverse(ADD_URL), data)
     assert response.status_code == 200
     assert "belongs to another website" in response.content.decode()
@@ -102,7 +104,9 @@ def test_an_issued_invoice_cannot_be_edited(admin_client, site_a):
     url = reverse(EDIT_URL, args=[invoice.pk])
     response = admin_client.get(url, follow=True)
     assert "only drafts can be edited" in response.content.decode()
-    data = invoice_form(site_a, invoice.client, [{"description": "Cheaper", "quantity": "1", "unit_price": "1.00", "tax_rate": "0"}])
+    data = invoice_form(
+        site_a, invoice.client, [{"description": "Cheaper", "quantity": "1", "unit_price": "1.00", "tax_rate": "0"}]
+    )
     admin_client.post(url, data)
     invoice.refresh_from_db()
     assert invoice.total == Decimal("100.00")

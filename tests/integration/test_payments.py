@@ -18,7 +18,11 @@ from tests.factories import ClientFactory, draft_invoice, line, open_invoice
 
 def pay(invoice, amount, reference="pi_1", method=PaymentMethod.STRIPE, currency=None):
     return apply_payment(
-        invoice, method=method, amount=Decimal(amount), currency=currency or invoice.currency, provider_reference=reference
+        invoice,
+        method=method,
+        amount=Decimal(amount),
+        currency=currency or invoice.currency,
+        provider_reference=reference,
     )
 
 
@@ -103,7 +107,12 @@ def test_an_uncollectible_invoice_is_settled_by_late_money(site_a):
 
 @pytest.mark.parametrize(
     ("amount", "currency", "error"),
-    [("0", "EUR", ValidationFailed), ("-5", "EUR", ValidationFailed), ("1.001", "EUR", ValidationFailed), ("10", "USD", PaymentRejected)],
+    [
+        ("0", "EUR", ValidationFailed),
+        ("-5", "EUR", ValidationFailed),
+        ("1.001", "EUR", ValidationFailed),
+        ("10", "USD", PaymentRejected),
+    ],
 )
 def test_bad_amounts_and_currencies_are_refused_and_nothing_is_written(site_a, amount, currency, error):
     invoice, _ = open_invoice(site_a)

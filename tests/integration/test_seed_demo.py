@@ -19,7 +19,10 @@ def seed():
 
 
 def counts():
-    return [model.objects.count() for model in (Site, Client, Invoice, Payment, CreditEntry, PayPage, InvoiceEmailTemplatePage)]
+    return [
+        model.objects.count()
+        for model in (Site, Client, Invoice, Payment, CreditEntry, PayPage, InvoiceEmailTemplatePage)
+    ]
 
 
 def test_seed_demo_builds_two_branded_sites_with_invoices_in_every_state(client):

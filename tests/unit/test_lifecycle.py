@@ -15,4 +15,4 @@ def test_nothing_returns_to_draft():
 
 
 def test_only_open_and_uncollectible_invoices_collect_money():
-    assert COLLECTIBLE_STATES == {InvoiceStatus.OPEN, InvoiceStatus.UNCOLLECTIBLE}
+    assert {InvoiceStatus.OPEN, InvoiceStatus.UNCOLLECTIBLE} == COLLECTIBLE_STATES
