@@ -1,0 +1,77 @@
+# Developer and CI entry points. `make run` starts the demo, `make test` runs the suite.
+# Variables given on the command line reach the commands (e.g. `make test DATABASE_URL=postgres://...`).
+
+PYTHON ?= python3
+VENV = .venv
+MANAGE = $(VENV)/bin/python manage.py
+# Touched after a successful install; newer requirements files make it stale.
+INSTALLED = $(VENV)/.installed
+PYTEST_ARGS ?=
+# The browser tests (tests/e2e) drive Debian's Chromium: Playwright cannot download one here.
+CHROMIUM_PATH ?= /usr/bin/chromium
+export CHROMIUM_PATH
+
+# Only when given: an empty DATABASE_URL would mean the same as none, an empty PORT would break int().
+ifdef DATABASE_URL
+export DATABASE_URL
+endif
+ifdef PORT
+export PORT
+endif
+export VENV
+
+.DEFAULT_GOAL := help
+.PHONY: help install browser run test lint clean
+
+help:
+	@echo "make run    migrate, seed the demo (prints the admin password and pay links), start the dev servers"
+	@echo "make test   the whole pytest suite (SQLite; DATABASE_URL=postgres://... for PostgreSQL; PYTEST_ARGS=...)"
+	@echo "make lint   ruff, import-linter, manage.py check, makemigrations --check"
+	@echo "make clean  remove $(VENV), db.sqlite3 and var/"
+
+install: $(INSTALLED)
+
+$(INSTALLED): requirements.txt requirements-dev.txt
+	@command -v $(PYTHON) >/dev/null 2>&1 || { \
+		echo "error: Python 3.11 or newer is needed, and '$(PYTHON)' was not found; e.g. make PYTHON=python3.12 ..." >&2; \
+		exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
+		echo "error: Python 3.11 or newer is needed; '$(PYTHON)' is $$($(PYTHON) --version 2>&1)." >&2; \
+		echo "       Use another interpreter, e.g. make PYTHON=python3.12 ..." >&2; \
+		exit 1; }
+	@if [ -x $(VENV)/bin/python ] && ! $(VENV)/bin/python -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then \
+		echo "error: $(VENV) was made with $$($(VENV)/bin/python --version 2>&1); run 'make clean' first." >&2; \
+		exit 1; fi
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+# Installs Debian's chromium when it is missing and we are root with apt (as in CI); otherwise warns.
+browser:
+	@if [ ! -x "$(CHROMIUM_PATH)" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "Installing Debian's chromium for the browser tests..."; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		fi; \
+		[ -x "$(CHROMIUM_PATH)" ] || echo "warning: no Chromium at $(CHROMIUM_PATH), so tests/e2e will fail;" \
+			"install Debian's chromium or set CHROMIUM_PATH." >&2; \
+	fi
+
+run: install
+	$(MANAGE) migrate --noinput
+	$(MANAGE) seed_demo
+	exec bin/run-dev
+
+# The settings come from pyproject.toml (site_config.settings.test), not from a DJANGO_SETTINGS_MODULE
+# left in the shell for the dev server; PYTEST_ARGS=--ds=... still overrides them.
+test: install browser
+	env -u DJANGO_SETTINGS_MODULE $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+	$(MANAGE) check
+	$(MANAGE) makemigrations --check --dry-run
+
+clean:
+	rm -rf $(VENV) db.sqlite3 var/
