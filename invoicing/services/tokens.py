@@ -47,7 +47,10 @@ def pay_link_url(site, token: str) -> str:
         raise InvalidTransition(
             _("The website %(site)s has no pay page; add one before issuing invoices.") % {"site": site}
         )
-    return site.root_url + pay_page.relative_url(site) + pay_page.reverse_subpage("invoice", args=[token])
+    # The page's path below this site's root, so that a page tree shared by several Sites still
+    # gives this Site's URL.
+    path = "/" + pay_page.url_path[len(site.root_page.url_path) :]
+    return site.root_url + path + pay_page.reverse_subpage("invoice", args=[token])
 
 
 def link_expiry(invoice):

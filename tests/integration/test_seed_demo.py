@@ -12,9 +12,9 @@ from invoicing.models import Client, CreditEntry, Invoice, InvoiceEmailTemplateP
 pytestmark = pytest.mark.django_db
 
 
-def seed():
+def seed(*args):
     out = StringIO()
-    call_command("seed_demo", stdout=out)
+    call_command("seed_demo", *args, stdout=out)
     return out.getvalue()
 
 
@@ -59,3 +59,12 @@ def test_seed_demo_is_idempotent_and_rotates_the_printed_links(client):
     assert set(first_links).isdisjoint(second_links)
     old = urlsplit(first_links[0])
     assert client.get(old.path, HTTP_HOST=old.netloc).status_code == 410
+
+
+def test_seed_demo_on_another_port_moves_the_sites_instead_of_adding_some(client):
+    seed()
+    links = re.findall(r"pay link: (\S+)", seed("--port", "9000"))
+    assert Site.objects.count() == 2
+    assert all(
+        link.startswith(("http://acme.localhost:9000/pay/", "http://globex.localhost:9000/pay/")) for link in links
+    )

@@ -5,12 +5,13 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
+from wagtail.models import Site
 
 from invoicing.exceptions import InvalidTransition, PaymentLinkInvalid, PaymentLinkUnusable
 from invoicing.models import BillingSettings, Invoice, PaymentLink, PaymentMethod
 from invoicing.services import invoices as invoice_services
 from invoicing.services.payments import apply_payment, record_manual_payment
-from invoicing.services.tokens import resolve_payment_link, revoke_payment_link, rotate_payment_link
+from invoicing.services.tokens import pay_link_url, resolve_payment_link, revoke_payment_link, rotate_payment_link
 from tests.factories import draft_invoice, make_website, open_invoice
 
 
@@ -148,3 +149,9 @@ def test_drafts_and_void_invoices_cannot_get_a_link(site_a):
     invoice_services.void_invoice(invoice, reason="Duplicate")
     with pytest.raises(InvalidTransition):
         rotate_payment_link(invoice)
+
+
+def test_the_link_uses_the_given_sites_host_when_sites_share_a_page_tree(site_a):
+    alias = Site.objects.create(hostname="pay.acme.test", port=8443, root_page=site_a.root_page)
+    assert pay_link_url(alias, "INV-X-token") == "http://pay.acme.test:8443/pay/invoice/INV-X-token/"
+    assert pay_link_url(site_a, "INV-X-token") == "http://acme.test/pay/invoice/INV-X-token/"

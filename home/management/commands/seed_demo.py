@@ -64,8 +64,7 @@ class Command(BaseCommand):
             home = root.add_child(instance=HomePage(title=spec["site_name"], slug=spec["slug"], intro=spec["intro"]))
         site, _ = Site.objects.update_or_create(
             hostname=spec["hostname"],
-            port=port,
-            defaults={"root_page": home, "site_name": spec["site_name"], "is_default_site": is_default},
+            defaults={"port": port, "root_page": home, "site_name": spec["site_name"], "is_default_site": is_default},
         )
         if not PayPage.objects.child_of(home).exists():
             home.add_child(instance=PayPage(title="Pay your invoice", slug="pay"))
