@@ -1,8 +1,7 @@
-from ..pages import InvoiceEmailTemplatePage, PayPage  # noqa: E402
-
-# Wagtail settings and pages live in their own modules (see DESIGN.md); importing them here
+# Wagtail's settings and pages live in their own modules (see DESIGN.md); importing them here
 # registers them with the app.
-from ..settings import BillingSettings  # noqa: E402
+from ..pages import InvoiceEmailTemplatePage, PayPage
+from ..settings import BillingSettings
 from .clients import Client
 from .events import InvoiceEvent
 from .invoices import Invoice, InvoiceLine, PaymentLink

@@ -13,12 +13,7 @@ from wagtail.models import Orderable
 from ..lifecycle import InvoiceStatus
 from ..money import CURRENCY_CHOICES, DECIMAL_PLACES, MAX_DIGITS, round_money, to_minor_units
 from ..totals import line_total
-
-
-def money_field(verbose_name, **kwargs):
-    return models.DecimalField(
-        verbose_name, max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, default=Decimal(0), **kwargs
-    )
+from .money_fields import ScaledToCurrency, money_field
 
 
 class InvoiceQuerySet(models.QuerySet):
@@ -30,8 +25,10 @@ class InvoiceQuerySet(models.QuerySet):
         return self.filter(status=InvoiceStatus.OPEN, due_date__lt=today)
 
 
-class Invoice(ClusterableModel):
+class Invoice(ScaledToCurrency, ClusterableModel):
     """An invoice to one client of one website. Only services change it."""
+
+    money_fields = ("subtotal", "tax", "total", "amount_paid")
 
     site = models.ForeignKey(
         "wagtailcore.Site", on_delete=models.PROTECT, related_name="invoices", verbose_name=_("website")

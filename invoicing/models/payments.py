@@ -4,7 +4,7 @@ from django.db.models import Sum
 from django.utils.translation import gettext_lazy as _
 
 from ..money import CURRENCY_CHOICES, round_money
-from .invoices import money_field
+from .money_fields import ScaledToCurrency, money_field
 
 
 class PaymentMethod(models.TextChoices):
@@ -13,7 +13,9 @@ class PaymentMethod(models.TextChoices):
     CREDIT = "credit", _("Account credit")
 
 
-class Payment(models.Model):
+class Payment(ScaledToCurrency, models.Model):
+    money_fields = ("amount",)
+
     class Status(models.TextChoices):
         PROCESSING = "processing", _("Processing")
         SUCCEEDED = "succeeded", _("Succeeded")
@@ -82,8 +84,10 @@ class CreditEntryQuerySet(models.QuerySet):
         return round_money(total, currency)
 
 
-class CreditEntry(models.Model):
+class CreditEntry(ScaledToCurrency, models.Model):
     """The client's wallet, as a ledger: positive entries add credit, negative ones spend it."""
+
+    money_fields = ("amount",)
 
     class Kind(models.TextChoices):
         OVERPAYMENT = "overpayment", _("Overpayment")

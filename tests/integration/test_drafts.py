@@ -87,3 +87,10 @@ def test_the_timeline_is_append_only(site_a):
     with pytest.raises(ValueError, match="append-only"):
         event.save()
     assert InvoiceEvent.objects.get(pk=event.pk).data == {}
+
+
+@pytest.mark.parametrize(("currency", "shown"), [("EUR", "100.00"), ("JPY", "100"), ("KWD", "100.000")])
+def test_amounts_load_at_their_currencys_precision(site_a, currency, shown):
+    invoice = draft_invoice(site_a, currency=currency, lines=[line(unit_price="100")])
+    stored = Invoice.objects.get(pk=invoice.pk)
+    assert (str(stored.total), str(stored.amount_due)) == (shown, shown)
