@@ -7,6 +7,8 @@ payment-link binding.
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from babel.numbers import format_currency
+
 ROUNDING = ROUND_HALF_UP
 
 # Stripe's own table (https://docs.stripe.com/currencies): zero-decimal and three-decimal currencies.
@@ -76,7 +78,12 @@ def from_minor_units(units: int, currency: str) -> Decimal:
     return Decimal(units).scaleb(-exponent(currency)).quantize(quantum(currency))
 
 
-def format_money(value, currency: str) -> str:
-    """A plain, unambiguous rendering such as ``1,234.50 EUR`` (locale-aware output is the PDF's job)."""
+def format_money(value, currency: str, locale: str | None = None) -> str:
+    """``1,234.50 EUR`` by default; with a locale, that locale's format (``1.234,50 €`` in de_DE).
+
+    CLDR's decimals agree with our exponents for every supported currency (a test checks it).
+    """
     amount = round_money(value, currency)
-    return f"{amount:,.{exponent(currency)}f} {currency.upper()}"
+    if locale is None:
+        return f"{amount:,.{exponent(currency)}f} {currency.upper()}"
+    return format_currency(amount, currency.upper(), locale=locale)

@@ -1,10 +1,12 @@
 from decimal import Decimal
 
 import pytest
+from babel.numbers import get_currency_precision
 from hypothesis import given
 from hypothesis import strategies as st
 
 from invoicing.money import (
+    SUPPORTED_CURRENCIES,
     MoneyError,
     exponent,
     format_money,
@@ -80,3 +82,18 @@ def test_format_money_uses_the_currency_exponent():
     assert format_money(Decimal("1234.5"), "EUR") == "1,234.50 EUR"
     assert format_money(Decimal("1234"), "JPY") == "1,234 JPY"
     assert format_money(Decimal("1.2"), "KWD") == "1.200 KWD"
+
+
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [("de_DE", "1.234,50\xa0€"), ("en_US", "€1,234.50"), ("pl_PL", "1\xa0234,50\xa0€")],
+)
+def test_format_money_in_a_locale(locale, expected):
+    assert format_money(Decimal("1234.5"), "EUR", locale) == expected
+
+
+def test_cldr_decimals_agree_with_our_exponents_for_every_supported_currency():
+    for currency in SUPPORTED_CURRENCIES:
+        assert get_currency_precision(currency) == exponent(currency), currency
+    assert format_money(Decimal("1234"), "JPY", "en_US") == "¥1,234"
+    assert format_money(Decimal("1.2"), "KWD", "en_US") == "KWD1.200"

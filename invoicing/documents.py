@@ -1,0 +1,80 @@
+"""What an invoice or receipt PDF shows, as plain data.
+
+``services/documents.py`` builds these from the models; ``pdf.py`` turns them into bytes. Neither
+side knows about the other's world: the renderer never sees a model or a request.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class Party:
+    name: str
+    address: str = ""  # several lines, separated by "\n"
+    tax_id: str = ""
+    email: str = ""
+
+
+@dataclass(frozen=True)
+class Branding:
+    brand_color: str = "#1d4ed8"  # "#rrggbb", validated when the editor saves it
+    accent_color: str = "#f59e0b"
+    logo_path: str | None = None  # a PNG or JPEG on local storage
+    footer: str = ""  # plain text, several lines
+
+
+@dataclass(frozen=True)
+class DocumentLine:
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    tax_rate: Decimal  # percent
+    total: Decimal
+
+
+@dataclass(frozen=True)
+class TaxRow:
+    rate: Decimal  # percent
+    base: Decimal
+    tax: Decimal
+
+
+@dataclass(frozen=True)
+class ReceiptPayment:
+    amount: Decimal
+    method: str  # a label for people, e.g. "Card (Stripe)"
+    reference: str
+    paid_at: datetime
+    refunded: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True)
+class InvoiceDocument:
+    number: str  # empty for a draft
+    title: str
+    currency: str
+    seller: Party
+    client: Party
+    lines: tuple[DocumentLine, ...]
+    subtotal: Decimal
+    taxes: tuple[TaxRow, ...]
+    total: Decimal
+    amount_paid: Decimal
+    amount_due: Decimal
+    # The PDF's creation date: the issue time for issued invoices, so the bytes are reproducible.
+    created_at: datetime
+    description: str = ""
+    issued_on: date | None = None
+    due_on: date | None = None
+    locale: str = "en_US"
+    paper_size: str = "A4"  # "A4" or "LETTER"
+    # None, "draft" (watermark), "paid", "void" or "uncollectible"
+    stamp: str | None = None
+    stamp_date: date | None = None
+    pay_url: str | None = None  # printed and encoded as a QR code when known
+    payment_instructions: str = ""
+    branding: Branding = field(default_factory=Branding)
+    # Set for a receipt: the payment it acknowledges; the totals above are then the balance.
+    receipt: ReceiptPayment | None = None
