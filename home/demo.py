@@ -1,7 +1,10 @@
 """The demo data of ``manage.py seed_demo``: two websites, each with its own branding."""
 
+import io
 from datetime import timedelta
 from decimal import Decimal
+
+from PIL import Image, ImageDraw
 
 ACME = {
     "hostname": "acme.localhost",
@@ -18,6 +21,9 @@ ACME = {
         "default_currency": "EUR",
         "number_prefix": "ACME",
         "number_format": "{prefix}-{year}-{number:05}",
+        "locale": "de_DE",
+        "paper_size": "A4",
+        "payment_instructions": "Transfer to Acme Corporation GmbH\nIBAN DE89 3704 0044 0532 0130 00",
         "sender_name": "Acme Billing",
         "sender_email": "billing@acme.localhost",
         "reply_to": "accounts@acme.localhost",
@@ -44,6 +50,9 @@ GLOBEX = {
         "default_currency": "USD",
         "number_prefix": "GLX",
         "number_format": "{prefix}{number:06}",
+        "locale": "en_US",
+        "paper_size": "LETTER",
+        "payment_instructions": "ACH: Globex Corporation, routing 021000021, account 1234567890",
         "sender_name": "Globex Accounts",
         "sender_email": "accounts@globex.localhost",
         "reply_to": "accounts@globex.localhost",
@@ -93,3 +102,15 @@ LINK_INVOICE_TITLE = "Hosting, monthly"
 
 def due_in(today, days):
     return today + timedelta(days=days)
+
+
+def logo_png(spec):
+    """A simple logo in the site's colours: a disc and a bar."""
+    image = Image.new("RGBA", (360, 120), (255, 255, 255, 0))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((8, 8, 112, 112), fill=spec["brand_color"])
+    draw.ellipse((38, 38, 82, 82), fill=spec["accent_color"])
+    draw.rounded_rectangle((130, 44, 350, 76), radius=16, fill=spec["brand_color"])
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()

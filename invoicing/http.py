@@ -1,8 +1,9 @@
-"""Response hardening for pages opened with a payment-link token."""
+"""HTTP helpers: document downloads, and hardening for pages opened with a payment-link token."""
 
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.http import HttpResponse
 from django.utils.cache import patch_cache_control
 
 
@@ -36,4 +37,11 @@ def protect_token_response(response):
     response["X-Frame-Options"] = "DENY"
     response["Content-Security-Policy"] = content_security_policy()
     response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def download_response(content, filename, content_type="application/pdf"):
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -10,6 +10,21 @@ from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from .money import CURRENCY_CHOICES
 from .number_format import validate_number_format
 
+LOCALE_CHOICES = [
+    ("en_US", "English (United States)"),
+    ("en_GB", "English (United Kingdom)"),
+    ("de_DE", "Deutsch (Deutschland)"),
+    ("fr_FR", "Français (France)"),
+    ("es_ES", "Español (España)"),
+    ("it_IT", "Italiano (Italia)"),
+    ("nl_NL", "Nederlands (Nederland)"),
+    ("pl_PL", "Polski (Polska)"),
+    ("el_GR", "Ελληνικά (Ελλάδα)"),
+    ("tr_TR", "Türkçe (Türkiye)"),
+    ("ja_JP", "日本語 (日本)"),
+]
+PAPER_SIZES = [("A4", "A4"), ("LETTER", _("US Letter"))]
+
 
 @register_setting(icon="doc-full")
 class BillingSettings(BaseSiteSetting):
@@ -37,6 +52,20 @@ class BillingSettings(BaseSiteSetting):
     sender_email = models.EmailField(_("sender email"), blank=True)
     reply_to = models.EmailField(_("reply-to"), blank=True)
 
+    locale = models.CharField(
+        _("locale"),
+        max_length=16,
+        choices=LOCALE_CHOICES,
+        default="en_US",
+        help_text=_("How amounts and dates are written in PDFs, e.g. 1.234,50 € in German."),
+    )
+    paper_size = models.CharField(_("paper size"), max_length=8, choices=PAPER_SIZES, default="A4")
+    payment_instructions = models.TextField(
+        _("payment instructions"),
+        blank=True,
+        help_text=_("Printed on every invoice, e.g. your bank details for transfers."),
+    )
+
     stripe_enabled = models.BooleanField(_("accept cards (Stripe)"), default=True)
     credit_enabled = models.BooleanField(_("accept account credit"), default=True)
 
@@ -51,6 +80,10 @@ class BillingSettings(BaseSiteSetting):
                 FieldPanel("link_lifetime_days"),
             ],
             heading=_("Invoices"),
+        ),
+        MultiFieldPanel(
+            [FieldPanel("locale"), FieldPanel("paper_size"), FieldPanel("payment_instructions")],
+            heading=_("Documents"),
         ),
         MultiFieldPanel(
             [FieldPanel("sender_name"), FieldPanel("sender_email"), FieldPanel("reply_to")], heading=_("Email sender")

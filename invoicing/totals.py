@@ -19,6 +19,7 @@ class Totals:
     tax: Decimal
     total: Decimal
     tax_by_rate: dict = field(default_factory=dict)
+    base_by_rate: dict = field(default_factory=dict)
 
 
 def line_total(quantity, unit_price, currency: str) -> Decimal:
@@ -34,4 +35,10 @@ def compute_totals(lines, currency: str) -> Totals:
     zero = round_money(0, currency)
     subtotal = sum(base_by_rate.values(), zero)
     tax = sum(tax_by_rate.values(), zero)
-    return Totals(subtotal=subtotal, tax=tax, total=subtotal + tax, tax_by_rate=tax_by_rate)
+    return Totals(
+        subtotal=subtotal,
+        tax=tax,
+        total=subtotal + tax,
+        tax_by_rate=tax_by_rate,
+        base_by_rate=dict(sorted(base_by_rate.items())),
+    )

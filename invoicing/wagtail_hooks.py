@@ -2,10 +2,15 @@
 
 from django.contrib import messages
 from django.shortcuts import redirect
+from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
 from wagtail.snippets.models import register_snippet
+from wagtail.admin.widgets import Button
 from wagtail.snippets.views.snippets import CreateView, EditView, SnippetViewSet
+
+from .admin_views import DownloadPdfsBulkAction, InvoicePdfView
 
 from .exceptions import InvoicingError
 from .lifecycle import InvoiceStatus
@@ -72,6 +77,13 @@ class InvoiceViewSet(SnippetViewSet):
     def get_queryset(self, request):
         return Invoice.objects.select_related("client", "site", "payment_link")
 
+    @property
+    def pdf_view(self):
+        return self.construct_view(InvoicePdfView)
+
+    def get_urlpatterns(self):
+        return super().get_urlpatterns() + [path("pdf/<str:pk>/", self.pdf_view, name="pdf")]
+
 
 class ClientViewSet(SnippetViewSet):
     model = Client
@@ -94,3 +106,11 @@ class ClientViewSet(SnippetViewSet):
 
 register_snippet(InvoiceViewSet)
 register_snippet(ClientViewSet)
+hooks.register("register_bulk_action", DownloadPdfsBulkAction)
+
+
+@hooks.register("register_snippet_listing_buttons")
+def invoice_pdf_button(snippet, user, next_url=None):
+    if isinstance(snippet, Invoice):
+        url = reverse(f"{Invoice.snippet_viewset.get_url_namespace()}:pdf", args=[snippet.pk])
+        yield Button(_("Download PDF"), url, icon_name="download", priority=30)

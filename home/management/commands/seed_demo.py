@@ -2,14 +2,17 @@
 invoices in every state, and an admin. Safe to run again: nothing is duplicated, and each run
 issues a fresh payment link per site, because raw tokens are never stored."""
 
+import io
 import os
 import secrets
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.core.files.images import ImageFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
+from wagtail.images.models import Image
 from wagtail.models import Page, Site
 
 from home import demo
@@ -82,6 +85,14 @@ class Command(BaseCommand):
             setattr(billing, field, value)
         billing.save()
         return site
+
+    def ensure_logo(self, spec):
+        title = f"{spec['site_name']} logo"
+        logo = Image.objects.filter(title=title).first()
+        if logo is None:
+            logo = Image(title=title, file=ImageFile(io.BytesIO(demo.logo_png(spec)), name=f"{spec['slug']}-logo.png"))
+            logo.save()
+        return logo
 
     def ensure_invoices(self, site, spec, admin):
         clients = [

@@ -1,0 +1,108 @@
+"""Invoices and payments as documents: the data ``pdf.py`` renders, and the PDF bytes."""
+
+from dataclasses import replace
+
+from .. import pdf
+from ..documents import Branding, DocumentLine, InvoiceDocument, Party, ReceiptPayment, TaxRow
+from ..lifecycle import InvoiceStatus
+from ..models import BillingSettings, InvoiceEmailTemplatePage
+from ..totals import compute_totals
+
+STAMPS = {
+    InvoiceStatus.DRAFT: ("draft", None),
+    InvoiceStatus.PAID: ("paid", "paid_at"),
+    InvoiceStatus.VOID: ("void", "closed_at"),
+    InvoiceStatus.UNCOLLECTIBLE: ("uncollectible", "closed_at"),
+}
+
+
+def _seller(site, billing):
+    return Party(
+        name=billing.legal_name or site.site_name or site.hostname,
+        address=billing.address,
+        tax_id=billing.tax_id,
+        email=billing.reply_to or billing.sender_email,
+    )
+
+
+def _client(invoice):
+    if invoice.status == InvoiceStatus.DRAFT:
+        client = invoice.client
+        return Party(name=client.name, address=client.billing_address, tax_id=client.tax_id, email=client.email)
+    return Party(
+        name=invoice.billing_name,
+        address=invoice.billing_address,
+        tax_id=invoice.billing_tax_id,
+        email=invoice.billing_email,
+    )
+
+
+def invoice_document(invoice, *, pay_url=None, receipt=None):
+    """What the invoice's PDF shows. ``pay_url`` is known only where the raw token is at hand."""
+    billing = BillingSettings.for_site(invoice.site)
+    template = InvoiceEmailTemplatePage.for_site(invoice.site)
+    lines = list(invoice.lines.all())
+    totals = compute_totals(((line.quantity, line.unit_price, line.tax_rate) for line in lines), invoice.currency)
+    stamp, stamp_field = STAMPS.get(invoice.status, (None, None))
+    stamp_at = getattr(invoice, stamp_field) if stamp_field else None
+    return InvoiceDocument(
+        number=invoice.number,
+        title=invoice.title,
+        description=invoice.description,
+        currency=invoice.currency,
+        seller=_seller(invoice.site, billing),
+        client=_client(invoice),
+        lines=tuple(
+            DocumentLine(
+                description=line.description,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                tax_rate=line.tax_rate,
+                total=line.total,
+            )
+            for line in lines
+        ),
+        subtotal=invoice.subtotal,
+        taxes=tuple(
+            TaxRow(rate=rate, base=totals.base_by_rate[rate], tax=tax) for rate, tax in totals.tax_by_rate.items()
+        ),
+        total=invoice.total,
+        amount_paid=invoice.amount_paid,
+        amount_due=invoice.amount_due,
+        created_at=invoice.issued_at or invoice.created_at,
+        issued_on=invoice.issued_at.date() if invoice.issued_at else None,
+        due_on=invoice.due_date,
+        locale=billing.locale,
+        paper_size=billing.paper_size,
+        stamp=None if receipt else stamp,
+        stamp_date=stamp_at.date() if stamp_at and not receipt else None,
+        pay_url=pay_url if invoice.status in (InvoiceStatus.OPEN, InvoiceStatus.UNCOLLECTIBLE) else None,
+        payment_instructions=billing.payment_instructions,
+        receipt=receipt,
+        branding=template.as_branding() if template else Branding(),
+    )
+
+
+def receipt_document(payment):
+    receipt = ReceiptPayment(
+        amount=payment.amount,
+        method=payment.get_method_display(),
+        reference=payment.provider_reference,
+        paid_at=payment.created_at,
+        refunded=payment.amount_refunded,
+    )
+    # Dated by the payment, so that a receipt's bytes never change either.
+    return replace(invoice_document(payment.invoice, receipt=receipt), created_at=payment.created_at)
+
+
+def invoice_pdf(invoice, *, pay_url=None):
+    return pdf.render_pdf(invoice_document(invoice, pay_url=pay_url))
+
+
+def receipt_pdf(payment):
+    return pdf.render_pdf(receipt_document(payment))
+
+
+def pdf_filename(invoice, *, receipt=False):
+    name = invoice.number or f"draft-{invoice.pk}"
+    return f"{'receipt' if receipt else 'invoice'}-{name}.pdf"
