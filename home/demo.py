@@ -14,6 +14,32 @@ ACME = {
     "brand_color": "#1d4ed8",
     "accent_color": "#f59e0b",
     "footer": "<p>Acme Corporation GmbH · Hauptstraße 1 · 10115 Berlin · VAT DE123456789</p>",
+    "emails": {
+        "sender_name": "Acme Corp Billing",
+        "invoice_subject": "Your Acme invoice {invoice_number} ({amount_due})",
+        "invoice_preheader": "{title}: {amount_due}, due {due_date}",
+        "invoice_body": (
+            "<p>Dear {client_name},</p>"
+            "<p>thank you for working with Acme Corp. Attached is invoice <b>{invoice_number}</b> for "
+            "<i>{title}</i>, over {amount}.</p>"
+            "<p>Please pay {amount_due} by {due_date}. You can pay by card or with your account credit.</p>"
+        ),
+        "invoice_button_label": "Pay invoice",
+        "reminder_subject": "Friendly reminder: Acme invoice {invoice_number}",
+        "reminder_preheader": "{amount_due} is still open on {invoice_number}",
+        "reminder_body": (
+            "<p>Dear {client_name},</p>"
+            "<p>our records show {amount_due} still open on invoice {invoice_number} ({title}), due on "
+            "{due_date}. If you have already paid, please ignore this message.</p>"
+        ),
+        "reminder_button_label": "Settle now",
+        "receipt_subject": "Payment received for {invoice_number}, thank you",
+        "receipt_preheader": "We received your payment for {title}",
+        "receipt_body": (
+            "<p>Dear {client_name},</p><p>we have received your payment for invoice {invoice_number}. "
+            "Your receipt is attached.</p><p>Kind regards, the Acme Corp team</p>"
+        ),
+    },
     "billing": {
         "legal_name": "Acme Corporation GmbH",
         "address": "Hauptstraße 1\n10115 Berlin\nGermany",
@@ -43,6 +69,31 @@ GLOBEX = {
     "brand_color": "#047857",
     "accent_color": "#db2777",
     "footer": "<p>Globex Corporation · 1 Globex Way · Cypress Creek · EIN 12-3456789</p>",
+    "emails": {
+        "sender_name": "Globex Accounts Receivable",
+        "invoice_subject": "Globex invoice {invoice_number}: {amount_due} due {due_date}",
+        "invoice_preheader": "Hi {client_name}, your Globex invoice is ready",
+        "invoice_body": (
+            "<p>Hi {client_name},</p>"
+            "<p>Your Globex invoice {invoice_number} for {title} is ready. The total is {amount}; "
+            "{amount_due} is due by {due_date}.</p>"
+            "<ul><li>Pay online with the button below</li><li>Or by ACH, as printed on the PDF</li></ul>"
+        ),
+        "invoice_button_label": "Review and pay",
+        "reminder_subject": "Past due? Globex invoice {invoice_number}",
+        "reminder_preheader": "{amount_due} outstanding",
+        "reminder_body": (
+            "<p>Hi {client_name},</p>"
+            "<p>Just a nudge: {amount_due} on Globex invoice {invoice_number} was due on {due_date}.</p>"
+        ),
+        "reminder_button_label": "Pay the balance",
+        "receipt_subject": "Globex receipt: {invoice_number}",
+        "receipt_preheader": "Thanks, {client_name}!",
+        "receipt_body": (
+            "<p>Hi {client_name},</p><p>Thanks! Your payment for {title} arrived. "
+            "The receipt for your records is attached.</p><p>Globex Accounts Receivable</p>"
+        ),
+    },
     "billing": {
         "legal_name": "Globex Corporation",
         "address": "1 Globex Way\nCypress Creek, OR 97000\nUSA",

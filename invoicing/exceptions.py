@@ -40,3 +40,9 @@ class PaymentLinkUnusable(InvoicingError):
     def __init__(self, message, link):
         super().__init__(message)
         self.link = link
+
+
+class EmailRefused(InvoicingError):
+    """An email that must not be sent as it is (e.g. a line break in a header); never retried."""
+
+    code = "email_refused"

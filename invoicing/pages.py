@@ -1,53 +1,132 @@
 """The two Wagtail pages of the module: the per-site pay page and the per-site email template
-page, which also carries the site's branding."""
+page, which also carries the site's branding and the wording of invoice emails."""
 
 import logging
-import re
+from dataclasses import dataclass
 from functools import wraps
-from html import unescape
 
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.http import Http404
-from django.utils.html import strip_tags
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
-from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from wagtail.admin.panels import FieldPanel, MultiFieldPanel, ObjectList, TabbedInterface
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import RichTextField
+from wagtail.images.models import Filter
 from wagtail.models import Page
-from wagtail.rich_text import expand_db_html
 
 from .documents import Branding
 from .exceptions import PaymentLinkInvalid, PaymentLinkUnusable
 from .http import download_response, protect_token_response
+from .lifecycle import COLLECTIBLE_STATES
+from .mail.kinds import KINDS_WITH_PAY_LINK, EmailKind
+from .mail.placeholders import PLACEHOLDERS, unknown_placeholders
+from .mail.sanitize import rich_text_to_plain
 
 logger = logging.getLogger(__name__)
 
-
-def rich_text_to_plain(html):
-    """Paragraphs become lines; tags and entities go."""
-    text = re.sub(r"</p>|<br\s*/?>", "\n", expand_db_html(html or ""))
-    return unescape(strip_tags(text)).strip()
-
-
 hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Use a colour such as #1d4ed8."))
+LOGO_FILTER = "max-600x180|format-png"
+BODY_FEATURES = ["h2", "h3", "bold", "italic", "link", "ol", "ul"]
+PLACEHOLDER_HELP = _(
+    "Placeholders: {client_name}, {invoice_number}, {amount}, {amount_due}, {currency}, {due_date}, "
+    "{title}, {description}, {website_name}, {pay_link}."
+)
+
+
+def subject_field(default):
+    return models.CharField(_("subject"), max_length=200, default=default, help_text=PLACEHOLDER_HELP)
+
+
+def preheader_field(default):
+    return models.CharField(
+        _("preheader"),
+        max_length=200,
+        blank=True,
+        default=default,
+        help_text=_("The preview line that inboxes show after the subject."),
+    )
+
+
+def body_field(default):
+    return RichTextField(_("body"), features=BODY_FEATURES, default=default, help_text=PLACEHOLDER_HELP)
+
+
+def button_field(default):
+    return models.CharField(
+        _("pay-button label"),
+        max_length=60,
+        default=default,
+        help_text=_("The button and the link under it are always added to the email."),
+    )
+
+
+@dataclass(frozen=True)
+class Wording:
+    subject: str
+    preheader: str
+    body: str
+    button_label: str = ""
 
 
 class InvoiceEmailTemplatePage(Page):
-    """One per website, edited by marketing: the branding (and, later, the wording) of invoice
-    emails, the PDF and the pay page. It is never served to the public."""
+    """One per website, edited by marketing: the branding of invoice emails, the PDF and the pay
+    page, and the wording of each email kind. It is never served to the public; editors see it
+    through Wagtail's preview, one mode per email kind."""
 
     logo = models.ForeignKey("wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     brand_color = models.CharField(_("brand colour"), max_length=7, default="#1d4ed8", validators=[hex_colour])
     accent_color = models.CharField(_("accent colour"), max_length=7, default="#f59e0b", validators=[hex_colour])
     footer = RichTextField(_("footer"), blank=True, features=["bold", "italic", "link"])
+    sender_name = models.CharField(
+        _("sender display name"),
+        max_length=100,
+        blank=True,
+        help_text=_("Shown as the sender in inboxes; the billing settings' sender name when empty."),
+    )
 
-    content_panels = Page.content_panels + [
+    invoice_subject = subject_field("Invoice {invoice_number} from {website_name}")
+    invoice_preheader = preheader_field("{amount_due} due by {due_date}")
+    invoice_body = body_field("<p>Hello {client_name},</p><p>Please find attached invoice {invoice_number}.</p>")
+    invoice_button_label = button_field("View and pay")
+    reminder_subject = subject_field("Reminder: invoice {invoice_number} is due")
+    reminder_preheader = preheader_field("{amount_due} is still open")
+    reminder_body = body_field(
+        "<p>Hello {client_name},</p><p>Invoice {invoice_number} still has {amount_due} to pay.</p>"
+    )
+    reminder_button_label = button_field("Pay now")
+    receipt_subject = subject_field("Receipt for invoice {invoice_number}")
+    receipt_preheader = preheader_field("Thank you for your payment")
+    receipt_body = body_field("<p>Hello {client_name},</p><p>Thank you: we have received your payment.</p>")
+
+    branding_panels = [
+        FieldPanel("title"),
         MultiFieldPanel(
             [FieldPanel("logo"), FieldPanel("brand_color"), FieldPanel("accent_color"), FieldPanel("footer")],
             heading=_("Branding"),
         ),
+        FieldPanel("sender_name"),
     ]
+    edit_handler = TabbedInterface(
+        [
+            ObjectList(branding_panels, heading=_("Branding")),
+            *(
+                ObjectList(
+                    [
+                        FieldPanel(f"{kind.value}_{part}")
+                        for part in ("subject", "preheader", "body", "button_label")
+                        if part != "button_label" or kind in KINDS_WITH_PAY_LINK
+                    ],
+                    heading=kind.label,
+                )
+                for kind in EmailKind
+            ),
+            ObjectList(Page.promote_panels, heading=_("Promote")),
+            ObjectList(Page.settings_panels, heading=_("Settings")),
+        ]
+    )
 
     max_count_per_parent = 1
     subpage_types = []
@@ -58,6 +137,41 @@ class InvoiceEmailTemplatePage(Page):
     def serve(self, request, *args, **kwargs):
         raise Http404
 
+    def wording(self, kind):
+        kind = EmailKind(kind)
+        return Wording(
+            subject=getattr(self, f"{kind.value}_subject"),
+            preheader=getattr(self, f"{kind.value}_preheader"),
+            body=getattr(self, f"{kind.value}_body"),
+            button_label=getattr(self, f"{kind.value}_button_label", ""),
+        )
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        for kind in EmailKind:
+            allowed = PLACEHOLDERS if kind in KINDS_WITH_PAY_LINK else PLACEHOLDERS.keys() - {"pay_link"}
+            for part in ("subject", "preheader", "body", "button_label"):
+                unknown = unknown_placeholders(getattr(self, f"{kind.value}_{part}", ""), allowed)
+                if unknown:
+                    errors[f"{kind.value}_{part}"] = _("Unknown placeholder: %(names)s. Use only: %(allowed)s.") % {
+                        "names": ", ".join(unknown),
+                        "allowed": ", ".join(f"{{{name}}}" for name in sorted(allowed)),
+                    }
+        if errors:
+            raise ValidationError(errors)
+
+    # Previews: the real email, for a sample invoice of this page's site; nothing is saved.
+    preview_modes = [(kind.value, kind.label) for kind in EmailKind]
+
+    def serve_preview(self, request, mode_name):
+        # Imported here: the mail composer and the sample use the models, which import this module.
+        from .mail.samples import preview_email
+
+        if mode_name not in EmailKind.values:
+            raise Http404
+        return HttpResponse(preview_email(self, EmailKind(mode_name), site=self.get_site()).html)
+
     def as_branding(self):
         """The branding as plain data for documents (the PDF knows no pages or images)."""
         return Branding(
@@ -67,10 +181,30 @@ class InvoiceEmailTemplatePage(Page):
             footer=rich_text_to_plain(self.footer),
         )
 
-    def logo_file_path(self):
+    def logo_rendition(self, *, create=True):
+        """The logo at email and PDF size; ``create=False`` never writes (a preview), so it may
+        fall back to the original image."""
         if self.logo is None:
             return None
-        rendition = self.logo.get_rendition("max-600x180|format-png")
+        if create:
+            return self.logo.get_rendition(LOGO_FILTER)
+        try:
+            return self.logo.find_existing_rendition(Filter(LOGO_FILTER))
+        except self.logo.get_rendition_model().DoesNotExist:
+            return None
+
+    def logo_url(self, site, *, create=True):
+        """An absolute URL, as emails need, on the site's own host."""
+        if self.logo is None:
+            return None
+        rendition = self.logo_rendition(create=create)
+        url = rendition.url if rendition else self.logo.file.url
+        return url if url.startswith(("http://", "https://")) else site.root_url + url
+
+    def logo_file_path(self):
+        rendition = self.logo_rendition()
+        if rendition is None:
+            return None
         try:
             return rendition.file.path
         except NotImplementedError:  # remote storage: documents go without the logo
@@ -126,15 +260,41 @@ class PayPage(RoutablePageMixin, Page):
         # The pay page itself shows nothing: only a token opens an invoice.
         raise Http404
 
-    def render_unusable_link(self, request, error):
+    def render_unusable_link(self, request, error, *, fresh_link_requested=False):
+        """The recovery page: it says why the link is unusable, never which invoice it opened, and
+        offers to send a fresh link to the address on file while the invoice can still be paid."""
         logger.info("Unusable payment link %s for invoice %s: %s", error.link.pk, error.link.invoice_id, error.message)
         response = self.render(
             request,
             template="invoicing/pay/link_unusable.html",
-            context_overrides={"reason": error.message, "branding": InvoiceEmailTemplatePage.for_site(self.get_site())},
+            context_overrides={
+                "reason": error.message,
+                "branding": InvoiceEmailTemplatePage.for_site(self.get_site()),
+                "can_send_fresh_link": error.link.invoice.status in COLLECTIBLE_STATES,
+                "fresh_link_requested": fresh_link_requested,
+            },
         )
         response.status_code = 410
         return response
+
+    @path("invoice/<str:token>/fresh-link/", name="fresh_link")
+    def fresh_link(self, request, token):
+        """POST from the recovery page (CSRF-protected). The answer is the same whether or not an
+        email went out, so the form reveals nothing and cannot be used to probe or to spam."""
+        from .services.emails import send_fresh_link
+        from .services.tokens import resolve_payment_link  # see opens_invoice
+
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        try:
+            resolve_payment_link(token, site=self.get_site())
+        except PaymentLinkInvalid:
+            raise Http404 from None
+        except PaymentLinkUnusable as error:
+            send_fresh_link(error.link)
+            return protect_token_response(self.render_unusable_link(request, error, fresh_link_requested=True))
+        # The link still works: nothing to send.
+        return protect_token_response(redirect(self.get_url(request) + self.reverse_subpage("invoice", args=[token])))
 
     @path("invoice/<str:token>/", name="invoice")
     @opens_invoice

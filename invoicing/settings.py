@@ -52,6 +52,11 @@ class BillingSettings(BaseSiteSetting):
     sender_email = models.EmailField(_("sender email"), blank=True)
     reply_to = models.EmailField(_("reply-to"), blank=True)
 
+    reminder_interval_days = models.PositiveSmallIntegerField(
+        _("remind overdue invoices every (days)"),
+        default=7,
+        help_text=_("A reminder goes out once an invoice is overdue, then again after this many days. 0: never."),
+    )
     locale = models.CharField(
         _("locale"),
         max_length=16,
@@ -78,6 +83,7 @@ class BillingSettings(BaseSiteSetting):
                 FieldPanel("number_format"),
                 FieldPanel("payment_terms_days"),
                 FieldPanel("link_lifetime_days"),
+                FieldPanel("reminder_interval_days"),
             ],
             heading=_("Invoices"),
         ),

@@ -1,20 +1,24 @@
 """Wagtail admin: invoices and clients as snippets. Every change goes through the services."""
 
 from django.contrib import messages
+from django.db.models import OuterRef, Subquery
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
-from wagtail.snippets.models import register_snippet
+from wagtail.admin.ui.tables import Column
 from wagtail.admin.widgets import Button
+from wagtail.permission_policies import ModelPermissionPolicy
+from wagtail.permissions import register_permission_policy
+from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import CreateView, EditView, SnippetViewSet
 
 from .admin_views import DownloadPdfsBulkAction, InvoicePdfView
-
 from .exceptions import InvoicingError
 from .lifecycle import InvoiceStatus
-from .models import Client, Invoice
+from .models import Client, Invoice, OutboundEmail
+from .models.outbox import email_summary
 from .services.invoices import save_draft
 
 
@@ -50,6 +54,30 @@ class InvoiceEditView(SavesThroughServicesMixin, EditView):
         return super().dispatch(request, *args, **kwargs)
 
 
+class EmailStatusColumn(Column):
+    """An email's state, in red when it needs attention (a bounce, a complaint, a failed send)."""
+
+    cell_template_name = "invoicing/admin/email_status_cell.html"
+
+    def __init__(self, name, *, status_accessor, delivery_accessor, **kwargs):
+        super().__init__(name, **kwargs)
+        self.status_accessor, self.delivery_accessor = status_accessor, delivery_accessor
+
+    def get_cell_context_data(self, instance, parent_context):
+        context = super().get_cell_context_data(instance, parent_context)
+        status = getattr(instance, self.status_accessor)
+        delivery = getattr(instance, self.delivery_accessor)
+        context["value"], context["attention"] = email_summary(status, delivery) if status else ("", False)
+        context["status"] = delivery or status or ""
+        return context
+
+
+def latest_email(field):
+    return Subquery(
+        OutboundEmail.objects.filter(invoice=OuterRef("pk")).order_by("-created_at", "-id").values(field)[:1]
+    )
+
+
 class InvoiceViewSet(SnippetViewSet):
     model = Invoice
     icon = "doc-full-inverse"
@@ -58,7 +86,21 @@ class InvoiceViewSet(SnippetViewSet):
     add_to_admin_menu = True
     add_view_class = InvoiceCreateView
     edit_view_class = InvoiceEditView
-    list_display = ["__str__", "client", "site", "total", "amount_due", "due_date", "status"]
+    list_display = [
+        "__str__",
+        "client",
+        "site",
+        "total",
+        "amount_due",
+        "due_date",
+        "status",
+        EmailStatusColumn(
+            "email_status",
+            label=_("Email"),
+            status_accessor="last_email_status",
+            delivery_accessor="last_email_delivery",
+        ),
+    ]
     list_filter = ["status", "site", "currency"]
     # Searched in the database: numbers and client names need no separate search index.
     search_backend_name = None
@@ -75,7 +117,9 @@ class InvoiceViewSet(SnippetViewSet):
     ]
 
     def get_queryset(self, request):
-        return Invoice.objects.select_related("client", "site", "payment_link")
+        return Invoice.objects.select_related("client", "site", "payment_link").annotate(
+            last_email_status=latest_email("status"), last_email_delivery=latest_email("delivery")
+        )
 
     @property
     def pdf_view(self):
@@ -104,13 +148,64 @@ class ClientViewSet(SnippetViewSet):
     ]
 
 
+class ReadOnlyPermissionPolicy(ModelPermissionPolicy):
+    """The outbox is a record: rows are written by the sending pipeline, never by hand."""
+
+    def user_has_permission(self, user, action):
+        return action not in {"add", "change", "delete"} and super().user_has_permission(user, action)
+
+
+class OutboundEmailViewSet(SnippetViewSet):
+    model = OutboundEmail
+    icon = "mail"
+    menu_label = _("Emails")
+    menu_order = 220
+    add_to_admin_menu = True
+    list_display = [
+        "subject",
+        "to_email",
+        "kind",
+        EmailStatusColumn("summary", label=_("Status"), status_accessor="status", delivery_accessor="delivery"),
+        "attempts",
+        "last_error",
+        "created_at",
+    ]
+    list_filter = ["status", "delivery", "kind", "trigger"]
+    search_backend_name = None
+    search_fields = ["subject", "to_email", "invoice__number"]
+    inspect_view_enabled = True
+    inspect_view_fields = [
+        "invoice",
+        "kind",
+        "trigger",
+        "to_email",
+        "from_email",
+        "reply_to",
+        "subject",
+        "status",
+        "delivery",
+        "attempts",
+        "last_error",
+        "next_attempt_at",
+        "sent_at",
+        "esp_message_id",
+        "delivery_updated_at",
+        "text_body",
+    ]
+
+    def get_queryset(self, request):
+        return OutboundEmail.objects.select_related("invoice")
+
+
+register_permission_policy(OutboundEmail, ReadOnlyPermissionPolicy(OutboundEmail))
 register_snippet(InvoiceViewSet)
 register_snippet(ClientViewSet)
+register_snippet(OutboundEmailViewSet)
 hooks.register("register_bulk_action", DownloadPdfsBulkAction)
 
 
 @hooks.register("register_snippet_listing_buttons")
 def invoice_pdf_button(snippet, user, next_url=None):
     if isinstance(snippet, Invoice):
-        url = reverse(f"{Invoice.snippet_viewset.get_url_namespace()}:pdf", args=[snippet.pk])
+        url = reverse(Invoice.snippet_viewset.get_url_name("pdf"), args=[snippet.pk])
         yield Button(_("Download PDF"), url, icon_name="download", priority=30)

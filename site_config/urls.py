@@ -7,6 +7,8 @@ from wagtail.documents import urls as wagtaildocs_urls
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
+    # ESP delivery-tracking webhooks, e.g. /anymail/postmark/tracking/ (basic auth: ANYMAIL_WEBHOOK_SECRET).
+    path("anymail/", include("anymail.urls")),
 ]
 
 if settings.DEBUG:

@@ -1,4 +1,5 @@
 import pytest
+from django.core import mail
 from django.db import connection
 
 from .factories import UserFactory, make_website
@@ -17,6 +18,15 @@ def site_b(db):
 @pytest.fixture
 def admin_user(db):
     return UserFactory(username="admin", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def anymail_outbox(settings):
+    """anymail's test backend (the test runner swaps EMAIL_BACKEND for locmem); sent messages land
+    in the returned list, with ``anymail_test_params`` and ``anymail_status``."""
+    settings.EMAIL_BACKEND = "anymail.backends.test.EmailBackend"
+    mail.outbox = []
+    return mail.outbox
 
 
 def pytest_runtest_setup(item):

@@ -6,17 +6,20 @@ from .clients import Client
 from .events import InvoiceEvent
 from .invoices import Invoice, InvoiceLine, PaymentLink
 from .numbering import InvoiceSequence
+from .outbox import EmailAttempt, OutboundEmail
 from .payments import CreditEntry, Payment, PaymentMethod, Refund
 
 __all__ = [
     "BillingSettings",
     "Client",
     "CreditEntry",
+    "EmailAttempt",
     "Invoice",
     "InvoiceEmailTemplatePage",
     "InvoiceEvent",
     "InvoiceLine",
     "InvoiceSequence",
+    "OutboundEmail",
     "Payment",
     "PaymentLink",
     "PaymentMethod",

@@ -15,6 +15,7 @@ from ..exceptions import InvalidTransition, PaymentRejected, ValidationFailed
 from ..lifecycle import COLLECTIBLE_STATES, InvoiceStatus
 from ..models import Client, CreditEntry, InvoiceEvent, Payment, PaymentMethod, Refund
 from ..money import MoneyError, format_money, round_money, to_decimal
+from .emails import queue_receipt
 from .events import record_event
 from .invoices import describe, send_after_commit, transition
 from .locking import lock_invoice
@@ -105,6 +106,8 @@ def apply_payment(invoice, *, method, amount, currency, provider_reference, by=N
         excess = amount - applied
         if excess:
             _credit_excess(invoice, payment, excess, by=by)
+        # In this transaction, so that a rollback sends nothing; sent after commit, once per payment.
+        queue_receipt(payment)
     return PaymentResult(payment=payment, created=True, credited=excess, new_link=new_link)
 
 

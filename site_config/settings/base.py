@@ -140,6 +140,12 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "billing@example.com")
 ANYMAIL = {}
 if os.environ.get("ANYMAIL_ESP_API_KEY"):
     ANYMAIL[os.environ.get("ANYMAIL_ESP_SETTING", "POSTMARK_SERVER_TOKEN")] = os.environ["ANYMAIL_ESP_API_KEY"]
+# "user:password" of the HTTP basic auth that the ESP's tracking webhook sends, e.g.
+# https://user:password@billing.example.com/anymail/postmark/tracking/
+if os.environ.get("ANYMAIL_WEBHOOK_SECRET"):
+    ANYMAIL["WEBHOOK_SECRET"] = os.environ["ANYMAIL_WEBHOOK_SECRET"]
+# A client on the recovery page gets at most one fresh link per invoice in this many minutes.
+INVOICING_FRESH_LINK_MINUTES = int(os.environ.get("INVOICING_FRESH_LINK_MINUTES", "15"))
 
 # Stripe: without a secret key, everything goes to localstripe on this machine.
 STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")

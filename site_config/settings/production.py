@@ -13,6 +13,8 @@ if not SECRET_KEY:  # noqa: F405
     raise ImproperlyConfigured("Set SECRET_KEY in the environment.")
 if not ALLOWED_HOSTS:  # noqa: F405
     raise ImproperlyConfigured("Set ALLOWED_HOSTS (comma-separated) in the environment.")
+if EMAIL_BACKEND.startswith("anymail.") and not ANYMAIL.get("WEBHOOK_SECRET"):  # noqa: F405
+    raise ImproperlyConfigured("Set ANYMAIL_WEBHOOK_SECRET: without it, anyone can post fake delivery events.")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     raise ImproperlyConfigured("Set DATABASE_URL to a PostgreSQL database; SQLite is for one machine only.")
 

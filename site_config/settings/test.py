@@ -10,3 +10,4 @@ EMAIL_BACKEND = "anymail.backends.test.EmailBackend"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"  # noqa: F405
 WAGTAILADMIN_BASE_URL = "http://testserver"
+ANYMAIL = {"WEBHOOK_SECRET": "tracking:test-secret"}  # the delivery-tracking webhook tests authenticate with it

@@ -15,7 +15,7 @@ from invoicing.services.documents import invoice_document, receipt_document
 from invoicing.services.payments import record_manual_payment
 from invoicing.services.tokens import revoke_payment_link
 from tests.factories import ClientFactory, draft_invoice, line, open_invoice
-from tests.pdf_text import pdf_text
+from tests.pdf_helpers import pdf_text
 
 
 @pytest.fixture

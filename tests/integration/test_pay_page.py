@@ -90,5 +90,5 @@ def test_failures_are_logged_without_the_token(client, issued, caplog):
         revoke_payment_link(issued[0])
         get(client, link.url)
     assert caplog.records, "the failures should be logged"
-    token_part = link.token.rsplit("-", 1)[-1][:20]
+    token_part = link.token[-43:]  # the random part (it may itself contain "-")
     assert token_part not in caplog.text

@@ -32,12 +32,22 @@ def test_production_starts_with_its_essentials():
         ({"ALLOWED_HOSTS": None}, "ALLOWED_HOSTS"),
         ({"DATABASE_URL": None}, "DATABASE_URL"),
         ({"DATABASE_URL": "sqlite:///tmp/x.db"}, "DATABASE_URL"),
+        # An ESP without a webhook secret would accept forged delivery events.
+        (
+            {"EMAIL_BACKEND": "anymail.backends.postmark.EmailBackend", "ANYMAIL_WEBHOOK_SECRET": None},
+            "ANYMAIL_WEBHOOK_SECRET",
+        ),
     ],
 )
 def test_production_refuses_to_start_without(missing, message):
     result = load_production(**missing)
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr and message in result.stderr
+
+
+def test_an_esp_with_its_webhook_secret_starts():
+    result = load_production(EMAIL_BACKEND="anymail.backends.postmark.EmailBackend", ANYMAIL_WEBHOOK_SECRET="u:p")
+    assert result.returncode == 0, result.stderr
 
 
 def test_without_a_stripe_key_stripe_goes_to_localstripe():

@@ -79,6 +79,10 @@ class Command(BaseCommand):
             spec["accent_color"],
             spec["footer"],
         )
+        template.logo = self.ensure_logo(spec)
+        for field, value in spec["emails"].items():
+            setattr(template, field, value)
+        template.full_clean()  # the placeholders, as the editor would be told
         template.save_revision().publish()
         billing = BillingSettings.for_site(site)
         for field, value in spec["billing"].items():

@@ -1,0 +1,244 @@
+"""How fast invoice PDFs are made: ``make bench`` (or ``.venv/bin/python -m bench.pdf`` from the checkout).
+
+Prints, in one run:
+- our median for a one-page invoice with 10 lines, a logo and a QR code, for the same invoice rendered
+  again (caches warm: what a repeated download costs), and for a different invoice each time (new pay
+  link, so a new QR code; new number, client and amounts);
+- WeasyPrint's median for the same invoice as HTML (logo and QR code as data URIs), and the ratio;
+- the wall time for 1,000 different invoices on 2 new worker processes, starting them included.
+
+The issue's goals: a median of 3 ms or less per invoice, and 1,000 invoices in 5 s or less on 2 cores.
+"""
+
+import base64
+import html
+import io
+import multiprocessing
+import os
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import segno
+from PIL import Image, ImageDraw
+from pypdf import PdfReader
+
+from invoicing.documents import Branding, DocumentLine, InvoiceDocument, Party, TaxRow
+from invoicing.money import format_money, round_money
+
+RUNS, WARM_UP = 40, 10
+WEASYPRINT_RUNS, WEASYPRINT_WARM_UP = 30, 3
+BATCH, WORKERS = 1000, 2
+CLIENTS = ("Globex Corporation", "Initech Ltd", "Umbrella Holdings", "Stark Industries", "Wayne Enterprises")
+
+
+def make_logo(folder: Path) -> Path:
+    image = Image.new("RGBA", (600, 180), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    draw.rounded_rectangle((0, 0, 180, 180), 30, fill=(15, 118, 110, 255))
+    draw.text((220, 50), "ACME", fill=(15, 23, 42, 255), font_size=96)
+    path = folder / "logo.png"
+    image.save(path)
+    return path
+
+
+def make_invoice(serial: int, logo: Path) -> InvoiceDocument:
+    """A one-page EUR invoice with 10 lines; ``serial`` changes its number, client, amounts and pay link."""
+    lines = []
+    for n in range(1, 11):
+        quantity = Decimal(n % 3 + 1)
+        unit_price = Decimal(100 + (serial * 37 + n * 113) % 1900) + Decimal(n * 7 % 100) / 100
+        rate = Decimal(7 if n % 4 == 0 else 19)
+        total = round_money(quantity * unit_price, "EUR")
+        lines.append(DocumentLine(f"Consulting and development, week {n}", quantity, unit_price, rate, total))
+    bases: dict[Decimal, Decimal] = {}
+    for line in lines:
+        bases[line.tax_rate] = bases.get(line.tax_rate, Decimal(0)) + line.total
+    taxes = tuple(TaxRow(rate, base, round_money(base * rate / 100, "EUR")) for rate, base in sorted(bases.items()))
+    subtotal = sum((line.total for line in lines), Decimal(0))
+    total = subtotal + sum((tax.tax for tax in taxes), Decimal(0))
+    number = f"ACME-2026-{serial:05d}"
+    return InvoiceDocument(
+        number=number,
+        title="Website relaunch",
+        description="Design and development of the new website, as agreed on 2 February.",
+        currency="EUR",
+        seller=Party(
+            "ACME Consulting GmbH", "Hauptstraße 5\n10115 Berlin\nGermany", "DE123456789", "billing@acme.example"
+        ),
+        client=Party(CLIENTS[serial % len(CLIENTS)], f"{serial} Market Street\nSpringfield", "US-99-1234567"),
+        lines=tuple(lines),
+        subtotal=subtotal,
+        taxes=taxes,
+        total=total,
+        amount_paid=Decimal(0),
+        amount_due=total,
+        created_at=datetime(2026, 3, 3, 9, 30, tzinfo=UTC),
+        issued_on=date(2026, 3, 3),
+        due_on=date(2026, 3, 17),
+        locale="de_DE",
+        pay_url=f"https://acme.example/pay/invoice/INV-{number}-{serial:08d}k3J9xQ2vLmN8pR4tZ7wY1bC5dF6gH0jS/",
+        payment_instructions="Bank transfer to IBAN DE89 3704 0044 0532 0130 00\nBIC COBADEFFXXX",
+        branding=Branding(brand_color="#0f766e", logo_path=str(logo), footer="ACME Consulting GmbH · Berlin"),
+    )
+
+
+def median_ms(render, documents) -> float:
+    times = []
+    for document in documents:
+        start = time.perf_counter()
+        render(document)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
+
+
+def weasyprint_html(document: InvoiceDocument) -> str:
+    """The same invoice as an HTML page for WeasyPrint."""
+
+    def money(amount):
+        return html.escape(format_money(amount, document.currency, document.locale))
+
+    logo = base64.b64encode(Path(document.branding.logo_path).read_bytes()).decode()
+    qr = segno.make_qr(document.pay_url, error="m").svg_data_uri(border=0)
+    rows = "".join(
+        f"<tr><td>{html.escape(line.description)}</td><td class=n>{line.quantity}</td>"
+        f"<td class=n>{money(line.unit_price)}</td><td class=n>{line.tax_rate:.0f}%</td>"
+        f"<td class=n>{money(line.total)}</td></tr>"
+        for line in document.lines
+    )
+    taxes = "".join(f"<tr><td>Tax {tax.rate:.0f}%</td><td class=n>{money(tax.tax)}</td></tr>" for tax in document.taxes)
+    seller, client = document.seller, document.client
+    return f"""<!doctype html><html><head><meta charset=utf-8><style>
+@page {{ size: A4; margin: 40pt 42pt 34pt; @bottom-right {{ content: "Page " counter(page) " of " counter(pages);
+  font: 7.5pt "DejaVu Sans"; color: #666; }} }}
+body {{ font: 9pt "DejaVu Sans"; }} h1 {{ color: #0f766e; text-align: right; margin: 0; }}
+table {{ width: 100%; border-collapse: collapse; }} th {{ background: #0f766e; color: white; text-align: left; }}
+td, th {{ padding: 4pt 5pt; border-bottom: 0.5pt solid #ddd; }} .n {{ text-align: right; }}
+.totals {{ width: 45%; margin-left: auto; }} .parties {{ display: flex; gap: 24pt; }}
+.parties div {{ flex: 1; white-space: pre-line; }} .pay {{ display: flex; justify-content: space-between; }}
+</style></head><body>
+<img src="data:image/png;base64,{logo}" style="width: 170pt"><h1>INVOICE</h1>
+<p style="text-align: right"><b>{document.number}</b><br>
+Issue date {document.issued_on}<br>Due date {document.due_on}</p>
+<div class=parties><div><b>{html.escape(seller.name)}</b>
+{html.escape(seller.address)}
+Tax ID: {seller.tax_id}</div><div><b>{html.escape(client.name)}</b>
+{html.escape(client.address)}</div></div>
+<h2>{html.escape(document.title)}</h2><p>{html.escape(document.description)}</p>
+<table><tr><th>Description</th><th class=n>Qty</th><th class=n>Unit price</th><th class=n>Tax</th>
+<th class=n>Amount</th></tr>{rows}</table>
+<table class=totals><tr><td>Subtotal</td><td class=n>{money(document.subtotal)}</td></tr>{taxes}
+<tr><td><b>Total</b></td><td class=n><b>{money(document.total)}</b></td></tr>
+<tr><td>Paid</td><td class=n>{money(document.amount_paid)}</td></tr>
+<tr><td><b>Amount due</b></td><td class=n><b>{money(document.amount_due)}</b></td></tr></table>
+<div class=pay><p style="white-space: pre-line"><b>Payment</b>
+{html.escape(document.payment_instructions)}
+Pay online: {html.escape(document.pay_url)}</p><img src="{qr}" style="width: 84pt; height: 84pt"></div>
+<p style="color: #666; font-size: 7.5pt">{html.escape(document.branding.footer)}</p>
+</body></html>"""
+
+
+def _render_in_worker(document: InvoiceDocument) -> int:
+    from invoicing.pdf import render_pdf
+
+    return len(render_pdf(document))
+
+
+def batch_seconds(documents, start_method: str) -> tuple[float, float]:
+    """Wall time to render the documents on 2 new worker processes, starting them included, and the CPU
+    time the workers used: on a busy machine the wall time grows, the CPU time much less.
+
+    "fork" workers start as copies of this warmed-up process, as a preforked server's would; "spawn"
+    workers are new interpreters that import everything and build their font subsets first.
+    """
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    context = multiprocessing.get_context(start_method)
+    with ProcessPoolExecutor(max_workers=WORKERS, mp_context=context) as pool:
+        sizes = list(pool.map(_render_in_worker, documents, chunksize=25))
+    elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the workers have exited and been waited for
+    assert len(sizes) == len(documents) and min(sizes) > 0
+    return elapsed, (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+
+
+def loop_ms() -> float:
+    """A fixed pure-Python workload: compare runs on a shared or throttled machine by it."""
+    start = time.perf_counter()
+    total = 0
+    for step in range(2_000_000):
+        total += step
+    return (time.perf_counter() - start) * 1000
+
+
+def main() -> int:
+    load = os.getloadavg()[0]  # other work on the machine skews every number below
+    speed_before = loop_ms()
+    start = time.perf_counter()
+    from invoicing.pdf import render_pdf
+
+    import_ms = (time.perf_counter() - start) * 1000
+    with tempfile.TemporaryDirectory() as folder:
+        logo = make_logo(Path(folder))
+        same = make_invoice(0, logo)
+        start = time.perf_counter()
+        render_pdf(same)
+        first_ms = (time.perf_counter() - start) * 1000
+        for _ in range(WARM_UP):
+            render_pdf(same)
+        ours_same = median_ms(render_pdf, [same] * RUNS)
+        ours_different = median_ms(render_pdf, [make_invoice(serial, logo) for serial in range(1, RUNS + 1)])
+
+        from weasyprint import HTML
+        from weasyprint import __version__ as weasyprint_version
+
+        page = weasyprint_html(same)
+        for _ in range(WEASYPRINT_WARM_UP):
+            HTML(string=page).write_pdf()
+        weasy = median_ms(lambda text: HTML(string=text).write_pdf(), [page] * WEASYPRINT_RUNS)
+
+        batches = {}
+        for start_method, first_serial in (("fork", 10_000), ("spawn", 20_000)):
+            documents = [make_invoice(serial, logo) for serial in range(first_serial, first_serial + BATCH)]
+            batches[start_method] = batch_seconds(documents, start_method)
+
+    speed_after = loop_ms()
+    pages = len(PdfReader(io.BytesIO(render_pdf(same))).pages)
+    ratio = f"{weasy / ours_same:.1f}x (same invoice), {weasy / ours_different:.1f}x (different invoices)"
+    rows = [
+        ("machine speed: a fixed Python loop, before and after", f"{speed_before:.0f} ms, {speed_after:.0f} ms"),
+        ("import invoicing.pdf (registers the fonts)", f"{import_ms:.1f} ms"),
+        ("ours, first invoice in the process (font subsets)", f"{first_ms:.2f} ms"),
+        (f"ours, the same invoice again, median of {RUNS}", f"{ours_same:.2f} ms"),
+        (f"ours, a different invoice each run, median of {RUNS}", f"{ours_different:.2f} ms"),
+        (f"WeasyPrint {weasyprint_version}, equivalent HTML, median of {WEASYPRINT_RUNS}", f"{weasy:.2f} ms"),
+        ("ratio WeasyPrint / ours", ratio),
+    ]
+    for start_method, (wall, cpu) in batches.items():
+        label = f"{BATCH:,} different invoices, {WORKERS} {start_method}ed worker processes"
+        rows.append((label, f"{wall:.2f} s wall; the workers' CPU time {cpu:.2f} s, {cpu / WORKERS:.2f} s each"))
+    print(
+        f"PDF benchmark: {pages}-page A4 invoice, 10 lines, logo and QR code (de_DE, EUR), "
+        f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {load:.2f} before the run"
+    )
+    for label, value in rows:
+        print(f"  {label:<62} {value}")
+    verdict = "met" if ours_same <= 3 else "MISSED"
+    batch_verdicts = ", ".join(
+        f"{'met' if wall <= 5 else 'MISSED'} ({start_method})" for start_method, (wall, _cpu) in batches.items()
+    )
+    print(
+        f"  goals: median <= 3 ms {verdict} (same invoice; {ours_different:.2f} ms for different ones), "
+        f"{BATCH:,} in <= 5 s {batch_verdicts}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

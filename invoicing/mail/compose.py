@@ -1,0 +1,79 @@
+"""One invoice email, composed: subject, HTML with inlined CSS, and a plain-text alternative.
+
+Pure: it reads the template page, the billing settings and the invoice (saved or not, so that
+the page's preview can use a sample) and writes nothing.
+"""
+
+import re
+from dataclasses import dataclass
+
+import css_inline
+from babel.dates import format_date
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
+
+from ..money import format_money
+from .kinds import KINDS_WITH_PAY_LINK, EmailKind
+from .placeholders import fill
+from .sanitize import rich_text_to_plain, sanitize_rich_text
+
+HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+DEFAULT_COLOURS = ("#1d4ed8", "#f59e0b")
+
+
+@dataclass(frozen=True)
+class ComposedEmail:
+    subject: str
+    html: str
+    text: str
+
+
+def placeholder_values(invoice, *, locale, pay_url):
+    client_name = invoice.billing_name or invoice.client.name
+    return {
+        "client_name": client_name,
+        "invoice_number": invoice.number,
+        "amount": format_money(invoice.total, invoice.currency, locale),
+        "amount_due": format_money(invoice.amount_due, invoice.currency, locale),
+        "currency": invoice.currency,
+        "due_date": format_date(invoice.due_date, format="long", locale=locale) if invoice.due_date else "",
+        "title": invoice.title,
+        "description": invoice.description,
+        "website_name": invoice.site.site_name or invoice.site.hostname,
+        "pay_link": pay_url or "",
+    }
+
+
+def _colour(value, default):
+    # Validated when saved; checked again because it is written into a style attribute.
+    return value if HEX_COLOUR.match(value or "") else default
+
+
+def compose_email(template, kind, invoice, *, locale, pay_url=None, payment=None, logo_url=None):
+    """``template`` is the site's ``InvoiceEmailTemplatePage`` (or an unsaved one with defaults)."""
+    kind = EmailKind(kind)
+    wording = template.wording(kind)
+    values = placeholder_values(invoice, locale=locale, pay_url=pay_url if kind in KINDS_WITH_PAY_LINK else None)
+    # Sanitised before filling, so that values are escaped text and never become markup.
+    body_html = fill(sanitize_rich_text(wording.body), values, html=True)
+    footer_html = sanitize_rich_text(template.footer)
+    context = {
+        "kind": kind,
+        # A header: one line, and never HTML-escaped (the send refuses CR and LF, see services.emails).
+        "subject": fill(wording.subject, values, html=False),
+        "preheader": fill(wording.preheader, values, html=False),
+        "body_html": mark_safe(body_html),  # noqa: S308 - sanitised above, values escaped by fill()
+        "body_text": rich_text_to_plain(body_html, paragraph_break="\n\n"),
+        "footer_html": mark_safe(footer_html),  # noqa: S308 - sanitised above
+        "footer_text": rich_text_to_plain(footer_html),
+        "button_label": fill(wording.button_label, values, html=False),  # autoescaped by the template
+        "pay_url": values["pay_link"],
+        "brand_color": _colour(template.brand_color, DEFAULT_COLOURS[0]),
+        "accent_color": _colour(template.accent_color, DEFAULT_COLOURS[1]),
+        "logo_url": logo_url,
+        "values": values,
+        "payment_amount": format_money(payment.amount, payment.currency, locale) if payment else "",
+    }
+    html = render_to_string("invoicing/email/message.html", context)
+    text = render_to_string("invoicing/email/message.txt", context)
+    return ComposedEmail(subject=context["subject"], html=css_inline.inline(html), text=text.strip() + "\n")

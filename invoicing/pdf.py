@@ -1,0 +1,397 @@
+"""Invoice and receipt PDFs: ``render_pdf(document)`` turns an ``InvoiceDocument`` into bytes.
+
+The renderer sees only the document (``documents.py``), never a model or a request. It lays out every
+page before drawing any (``pdf_layout``), then draws with ``pdf_canvas.Pen`` onto a reportlab canvas.
+The same document always gives the same bytes: the PDF's dates come from ``document.created_at``.
+"""
+
+import io
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from functools import lru_cache
+
+from babel.dates import format_date
+from babel.numbers import format_decimal
+from reportlab.lib.pagesizes import A4, LETTER
+from reportlab.pdfgen.canvas import Canvas
+
+from .documents import InvoiceDocument, Party
+from .money import format_money
+from .pdf_canvas import BLACK, WHITE, Pen, load_logo, rgb, tint
+from .pdf_fonts import BOLD, REGULAR
+from .pdf_layout import Block, paginate, wrap
+
+PAGE_SIZES = {"A4": A4, "LETTER": LETTER}
+CREATOR = "wagtail-invoicing (reportlab)"
+
+# Points. Body text is 9 pt; a one-line table row is 19.5 pt, so an A4 page holds about 34 rows.
+MARGIN, TOP, BOTTOM = 42, 40, 34
+LOGO_WIDTH, LOGO_HEIGHT = 170, 56
+RIGHT_COLUMN = 160  # the document's label, number and dates, top right
+ROW_LEADING, ROW_PADDING, MAX_ROW_LINES = 11.5, 8, 30
+HEADING_HEIGHT = 18
+# The first page's header holds both parties; an address longer than this is cut so the body keeps room.
+MAX_PARTY_LINES = 14
+CONTINUED_HEADER_HEIGHT = 34
+QR_SIZE = 84
+GREY, RULE = "0.42 0.44 0.47", "0.84 0.85 0.87"
+STAMP_COLOURS = {"paid": "#15803d", "void": "#b91c1c", "uncollectible": "#b45309"}
+DRAFT_WATERMARK = "0.90 0.90 0.91"
+
+
+def render_pdf(document: InvoiceDocument) -> bytes:
+    buffer = io.BytesIO()
+    page_size = PAGE_SIZES.get(document.paper_size.upper(), A4)
+    canvas = Canvas(
+        buffer,
+        pagesize=page_size,
+        invariant=True,  # no wall-clock time in the file; _set_metadata dates it from the document
+        pageCompression=1,
+        initialFontName=REGULAR.fontName,
+        lang=document.locale.replace("_", "-"),
+    )
+    _set_metadata(canvas, document)
+    pen = Pen(canvas, fonts=(REGULAR, BOLD))
+    _DocumentLayout(document, pen, *page_size).draw()
+    canvas.save()
+    return buffer.getvalue()
+
+
+def document_title(document: InvoiceDocument) -> str:
+    if document.receipt is not None:
+        return f"Receipt for invoice {document.number}"
+    return f"Invoice {document.number}" if document.number else "Draft invoice"
+
+
+def _set_metadata(canvas: Canvas, document: InvoiceDocument) -> None:
+    canvas.setTitle(document_title(document))
+    canvas.setAuthor(document.seller.name)
+    canvas.setSubject(document.number or "Draft")
+    canvas.setCreator(CREATOR)
+    # Invariant mode would write 2000-01-01; the formatter replaces it with the document's own time.
+    created = _pdf_date(document.created_at)
+    canvas.setDateFormatter(lambda *_ignored: created)
+
+
+def _pdf_date(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        return moment.strftime("D:%Y%m%d%H%M%S")
+    return moment.astimezone(UTC).strftime("D:%Y%m%d%H%M%S+00'00'")
+
+
+@lru_cache(maxsize=4096)
+def _money(amount: Decimal, currency: str, locale: str) -> str:
+    return format_money(amount, currency, locale)
+
+
+@lru_cache(maxsize=1024)
+def _number(value: Decimal, locale: str) -> str:
+    return format_decimal(value, locale=locale)
+
+
+@lru_cache(maxsize=1024)
+def _date(value: date, locale: str) -> str:
+    return format_date(value, format="medium", locale=locale)
+
+
+class _DocumentLayout:
+    """Where everything of one document goes, page by page."""
+
+    def __init__(self, document: InvoiceDocument, pen: Pen, page_width: float, page_height: float):
+        self.document = document
+        self.pen = pen
+        self.page_width, self.page_height = page_width, page_height
+        self.left, self.right = MARGIN, page_width - MARGIN
+        self.width = self.right - self.left
+        self.brand = rgb(document.branding.brand_color)
+        self.accent = rgb(document.branding.accent_color, fallback="#f59e0b")
+        self.logo = load_logo(document.branding.logo_path)
+        self.label = "Receipt" if document.receipt is not None else "Invoice"
+        self.number_text = document.number or "DRAFT"
+        # The lines table's columns, as right edges: description, quantity, unit price, tax, amount.
+        widths = (48, 86, 46, 90)
+        self.description_width = self.width - sum(widths)
+        edges, x = [], self.left + self.description_width
+        for column in widths:
+            x += column
+            edges.append(x)
+        self.qty_right, self.price_right, self.tax_right, self.amount_right = (edge - 5 for edge in edges)
+        self.footer_lines = wrap(document.branding.footer, REGULAR, 7.5, self.width - 90)[:6]
+        self.footer_height = max(len(self.footer_lines), 1) * 9.5 + 10
+        self.parties = (
+            (self.left, self.party_lines("From", document.seller)),
+            (self.left + (self.width + 24) / 2, self.party_lines("Bill to", document.client)),
+        )
+
+    # -- money and words ------------------------------------------------------------------------------
+
+    def money(self, amount: Decimal) -> str:
+        return _money(amount, self.document.currency, self.document.locale)
+
+    def day(self, value: date | None) -> str:
+        return _date(value, self.document.locale) if value else ""
+
+    def rate(self, percent: Decimal) -> str:
+        return f"{_number(percent, self.document.locale)}%"
+
+    # -- the whole document ---------------------------------------------------------------------------
+
+    def draw(self) -> None:
+        header_height = self.first_header_height()
+        body = self.receipt_blocks() if self.document.receipt is not None else self.invoice_blocks()
+        bottom = BOTTOM + self.footer_height + 10
+        first_top = self.page_height - TOP - header_height
+        later_top = self.page_height - TOP - CONTINUED_HEADER_HEIGHT
+        pages = paginate(body, first_top - bottom, later_top - bottom, HEADING_HEIGHT)
+        canvas = self.pen.canvas
+        for number, blocks in enumerate(pages, start=1):
+            if self.document.stamp == "draft":
+                self.draw_watermark()
+            self.pen.fill_rect(0, self.page_height - 6, self.page_width, 6, self.brand)
+            if number == 1:
+                self.draw_first_header()
+                self.draw_stamp()
+            else:
+                self.draw_continued_header()
+            y = first_top if number == 1 else later_top
+            headed = False
+            for block in blocks:
+                if block.in_table and not headed:
+                    self.draw_table_heading(y)
+                    y -= HEADING_HEIGHT
+                    headed = True
+                block.draw(y)
+                y -= block.height
+            self.draw_footer(number, len(pages))
+            canvas.showPage()
+
+    # -- headers --------------------------------------------------------------------------------------
+
+    def meta_rows(self) -> list[tuple[str, str]]:
+        document = self.document
+        if document.receipt is not None:
+            return [("Payment date", self.day(document.receipt.paid_at.date()))]
+        rows = [("Issue date", self.day(document.issued_on)), ("Due date", self.day(document.due_on))]
+        return [(label, value) for label, value in rows if value]
+
+    def party_lines(self, heading: str, party: Party) -> list[tuple[str, object, float, str]]:
+        column = (self.width - 24) / 2
+        lines = [(heading.upper(), BOLD, 7, GREY)]
+        lines += [(line, BOLD, 10, BLACK) for line in wrap(party.name, BOLD, 10, column)]
+        for text in (party.address, f"Tax ID: {party.tax_id}" if party.tax_id else "", party.email):
+            if text:
+                lines += [(line, REGULAR, 8.5, BLACK) for line in wrap(text, REGULAR, 8.5, column)]
+        return lines[:MAX_PARTY_LINES]
+
+    def top_row_height(self) -> float:
+        return max(LOGO_HEIGHT, 46 + len(self.meta_rows()) * 11.5)
+
+    def first_header_height(self) -> float:
+        return self.top_row_height() + 12 + 16 + max(len(lines) for _, lines in self.parties) * 11.5 + 12
+
+    def draw_first_header(self) -> None:
+        pen, document, top = self.pen, self.document, self.page_height - TOP
+        if self.logo is not None:
+            scale = min(LOGO_WIDTH / self.logo.width, LOGO_HEIGHT / self.logo.height)
+            width, height = self.logo.width * scale, self.logo.height * scale
+            pen.image(self.logo, self.left, top - height, width, height)
+        else:
+            for index, line in enumerate(wrap(document.seller.name, BOLD, 15, LOGO_WIDTH)[:2]):
+                pen.text(self.left, top - 16 - index * 18, line, BOLD, 15, self.brand)
+        pen.text_right(self.right, top - 16, self.label.upper(), BOLD, 20, self.brand)
+        number = f"for invoice {self.number_text}" if document.receipt is not None else self.number_text
+        pen.text_right(self.right, top - 32, number, BOLD, 10.5)
+        for index, (label, value) in enumerate(self.meta_rows()):
+            y = top - 48 - index * 11.5
+            pen.text(self.right - RIGHT_COLUMN, y, label, REGULAR, 8, GREY)
+            pen.text_right(self.right, y, value, REGULAR, 8.5)
+        y = top - self.top_row_height() - 12
+        pen.fill_rect(self.left, y, self.width, 1.5, self.accent)
+        y -= 16
+        for x, lines in self.parties:
+            for index, (text, font, size, colour) in enumerate(lines):
+                pen.text(x, y - index * 11.5, text, font, size, colour)
+
+    def draw_continued_header(self) -> None:
+        pen, top = self.pen, self.page_height - TOP
+        pen.text(self.left, top - 12, wrap(self.document.seller.name, BOLD, 10, self.width - 220)[0], BOLD, 10)
+        pen.text_right(self.right, top - 12, f"{self.label} {self.number_text}", BOLD, 10, self.brand)
+        pen.fill_rect(self.left, top - 20, self.width, 1, self.accent)
+
+    def draw_table_heading(self, top: float) -> None:
+        pen, y = self.pen, top - 12
+        pen.fill_rect(self.left, top - HEADING_HEIGHT, self.width, HEADING_HEIGHT, self.brand)
+        pen.text(self.left + 5, y, "Description", BOLD, 8, WHITE)
+        for right, text in ((self.qty_right, "Qty"), (self.price_right, "Unit price"), (self.tax_right, "Tax")):
+            pen.text_right(right, y, text, BOLD, 8, WHITE)
+        pen.text_right(self.amount_right, y, "Amount", BOLD, 8, WHITE)
+
+    def draw_footer(self, number: int, pages: int) -> None:
+        pen, y = self.pen, BOTTOM + self.footer_height
+        pen.hline(self.left, self.right, y, RULE)
+        for index, line in enumerate(self.footer_lines):
+            pen.text(self.left, y - 10 - index * 9.5, line, REGULAR, 7.5, GREY)
+        pen.text_right(self.right, y - 10, f"Page {number} of {pages}", REGULAR, 7.5, GREY)
+
+    # -- stamps ---------------------------------------------------------------------------------------
+
+    def draw_stamp(self) -> None:
+        """A box between the logo and the document's number: PAID, VOID or UNCOLLECTIBLE, and the date."""
+        stamp = self.document.stamp
+        if stamp not in STAMP_COLOURS:
+            return
+        pen, colour = self.pen, rgb(STAMP_COLOURS[stamp])
+        words = stamp.upper()
+        when = self.day(self.document.stamp_date)
+        box_width = max(pen.width(words, BOLD, 13), pen.width(when, REGULAR, 8)) + 18
+        box_height = 36 if when else 26
+        centre = (self.left + LOGO_WIDTH + self.right - RIGHT_COLUMN) / 2
+        top = self.page_height - TOP - 4
+        pen.stroke_rect(centre - box_width / 2, top - box_height, box_width, box_height, colour, 2)
+        pen.text_centred(centre, top - 17.5, words, BOLD, 13, colour)
+        pen.text_centred(centre, top - 29, when, REGULAR, 8, colour)
+
+    def draw_watermark(self) -> None:
+        size = 120
+        width = self.pen.width("DRAFT", BOLD, size)
+        centre_x, centre_y, half = self.page_width / 2, self.page_height / 2, 0.7071
+        x = centre_x - width / 2 * half + size * 0.35 * half
+        y = centre_y - width / 2 * half - size * 0.35 * half
+        self.pen.text_rotated(x, y, 45, "DRAFT", BOLD, size, DRAFT_WATERMARK)
+
+    # -- the body -------------------------------------------------------------------------------------
+
+    def text_blocks(self, text: str, font, size: float, leading: float, colour: str = BLACK) -> list[Block]:
+        if not text:
+            return []
+        return [
+            Block(leading, lambda top, line=line: self.pen.text(self.left, top - size, line, font, size, colour))
+            for line in wrap(text, font, size, self.width)
+        ]
+
+    def spacer(self, height: float) -> Block:
+        return Block(height, lambda top: None)
+
+    def invoice_blocks(self) -> list[Block]:
+        document = self.document
+        blocks = self.text_blocks(document.title, BOLD, 12, 16)
+        blocks += self.text_blocks(document.description, REGULAR, 9, 12)
+        if blocks:
+            blocks.append(self.spacer(10))
+        for line in document.lines:
+            blocks += self.line_blocks(line)
+        blocks.append(self.totals_block())
+        blocks += self.payment_blocks()
+        return blocks
+
+    def line_blocks(self, line) -> list[Block]:
+        texts = wrap(line.description, REGULAR, 9, self.description_width - 10)
+        figures = (
+            (self.qty_right, _number(line.quantity, self.document.locale)),
+            (self.price_right, self.money(line.unit_price)),
+            (self.tax_right, self.rate(line.tax_rate)),
+            (self.amount_right, self.money(line.total)),
+        )
+        blocks = []
+        for start in range(0, len(texts), MAX_ROW_LINES):
+            chunk = texts[start : start + MAX_ROW_LINES]
+            blocks.append(Block(len(chunk) * ROW_LEADING + ROW_PADDING, self._row_drawer(chunk, figures), True))
+            figures = ()  # a description too long for one page goes on without repeating the figures
+        return blocks
+
+    def _row_drawer(self, texts: list[str], figures):
+        def draw(top: float) -> None:
+            pen, baseline = self.pen, top - 13
+            for index, text in enumerate(texts):
+                pen.text(self.left + 5, baseline - index * ROW_LEADING, text, REGULAR, 9)
+            for right, text in figures:
+                pen.text_right(right, baseline, text, REGULAR, 9)
+            pen.hline(self.left, self.right, top - len(texts) * ROW_LEADING - ROW_PADDING, RULE)
+
+        return draw
+
+    def totals_block(self) -> Block:
+        document = self.document
+        rows = [("Subtotal", document.subtotal, False)]
+        rows += [(f"Tax {self.rate(tax.rate)}", tax.tax, False) for tax in document.taxes]
+        rows += [("Total", document.total, True), ("Paid", document.amount_paid, False)]
+        rows += [("Amount due", document.amount_due, True)]
+
+        highlight = tint(document.branding.brand_color, 0.88)
+
+        def draw(top: float) -> None:
+            pen, label_x = self.pen, self.right - 250
+            for index, (label, amount, strong) in enumerate(rows):
+                baseline = top - 22 - index * 15
+                if label == "Total":
+                    pen.hline(label_x, self.right, baseline + 10.5, BLACK, 0.75)
+                if label == "Amount due":
+                    pen.fill_rect(label_x, baseline - 4.5, self.right - label_x, 15, highlight)
+                font = BOLD if strong else REGULAR
+                pen.text(label_x + 5, baseline, label, font, 9)
+                pen.text_right(self.amount_right, baseline, self.money(amount), font, 9)
+
+        return Block(12 + len(rows) * 15 + 8, draw, keep_with_previous=True)
+
+    def payment_blocks(self) -> list[Block]:
+        document = self.document
+        pay_url = document.pay_url if document.amount_due > 0 or document.receipt is None else None
+        text_width = self.width - (QR_SIZE + 24 if pay_url else 0)
+        lines = wrap(document.payment_instructions, REGULAR, 8.5, text_width) if document.payment_instructions else []
+        if pay_url:
+            lines += ["", "Pay online:", *wrap(pay_url, REGULAR, 8.5, text_width)]
+        if not lines:
+            return []
+        leading = 11.5
+        # The first block holds the heading and as many lines as fit beside the QR code; the others flow.
+        first = lines[: int((QR_SIZE - 6) // leading)]
+
+        def draw_first(top: float) -> None:
+            pen = self.pen
+            pen.text(self.left, top - 22, "How to pay", BOLD, 9.5, self.brand)
+            for index, line in enumerate(first):
+                pen.text(self.left, top - 36 - index * leading, line, REGULAR, 8.5)
+            if pay_url:
+                pen.qr(pay_url, self.right - QR_SIZE, top - 14 - QR_SIZE, QR_SIZE)
+                pen.text_centred(self.right - QR_SIZE / 2, top - 29 - QR_SIZE, "Scan to pay", REGULAR, 7, GREY)
+
+        height = max(36 + len(first) * leading, 36 + QR_SIZE if pay_url else 0)
+        blocks = [Block(height, draw_first)]
+        for line in lines[len(first) :]:
+            blocks.append(
+                Block(leading, lambda top, line=line: self.pen.text(self.left, top - 8.5, line, REGULAR, 8.5))
+            )
+        return blocks
+
+    def receipt_blocks(self) -> list[Block]:
+        document, receipt = self.document, self.document.receipt
+        payment = [
+            ("Amount received", self.money(receipt.amount)),
+            ("Method", receipt.method),
+            ("Reference", receipt.reference),
+            ("Date", self.day(receipt.paid_at.date())),
+        ]
+        if receipt.refunded:
+            payment.append(("Refunded", self.money(receipt.refunded)))
+        balance = [
+            ("Invoice", document.number),
+            ("Invoice total", self.money(document.total)),
+            ("Paid to date", self.money(document.amount_paid)),
+            ("Balance due", self.money(document.amount_due)),
+        ]
+        blocks = self.text_blocks(document.title, BOLD, 12, 16)
+        for heading, rows in (("Payment received", payment), ("Balance", balance)):
+            blocks += [self.spacer(8), *self.text_blocks(heading, BOLD, 9.5, 16, self.brand)]
+            blocks += [self.label_row(label, value) for label, value in rows if value]
+        return blocks + self.payment_blocks()
+
+    def label_row(self, label: str, value: str) -> Block:
+        def draw(top: float) -> None:
+            self.pen.text(self.left, top - 12, label, REGULAR, 9, GREY)
+            for index, line in enumerate(lines):
+                self.pen.text(self.left + 140, top - 12 - index * ROW_LEADING, line, REGULAR, 9)
+            self.pen.hline(self.left, self.right, top - height, RULE)
+
+        lines = wrap(value, REGULAR, 9, self.width - 140)
+        height = len(lines) * ROW_LEADING + 8
+        return Block(height, draw)
