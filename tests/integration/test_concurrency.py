@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-from invoicing.models import CreditEntry, Invoice, Payment, PaymentMethod
+from invoicing.models import CreditEntry, Invoice, OutboundEmail, Payment, PaymentMethod
 from invoicing.services.invoices import issue_invoice
 from invoicing.services.payments import apply_payment, pay_with_credit
 from tests.factories import ClientFactory, draft_invoice, make_website, open_invoice
@@ -44,7 +44,7 @@ def test_concurrent_issues_get_unique_gapless_numbers():
     assert numbers == [f"R-{n:04d}" for n in range(1, THREADS * 2 + 1)]
 
 
-def test_the_same_payment_applied_from_many_threads_counts_once():
+def test_the_same_payment_applied_from_many_threads_counts_once_with_one_receipt(anymail_outbox):
     site = make_website("dup.test")
     invoice, _ = open_invoice(site)
     results = run_together(
@@ -63,6 +63,9 @@ def test_the_same_payment_applied_from_many_threads_counts_once():
     invoice.refresh_from_db()
     assert (invoice.status, invoice.amount_paid) == ("paid", invoice.total)
     assert not CreditEntry.objects.exists()
+    receipt = OutboundEmail.objects.get(kind="receipt")
+    assert receipt.status == OutboundEmail.Status.SENT
+    assert [message.to for message in anymail_outbox] == [[invoice.billing_email]]
 
 
 def test_different_payments_racing_for_one_balance_never_lose_money():

@@ -1,7 +1,7 @@
 from decimal import Decimal
 
 import pytest
-from babel.numbers import get_currency_precision
+from babel.numbers import format_currency, get_currency_precision
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -14,6 +14,7 @@ from invoicing.money import (
     round_money,
     to_minor_units,
 )
+from invoicing.settings import LOCALE_CHOICES
 
 CURRENCIES = ["EUR", "USD", "JPY", "KWD", "BHD", "GBP", "KRW"]
 
@@ -97,3 +98,14 @@ def test_cldr_decimals_agree_with_our_exponents_for_every_supported_currency():
         assert get_currency_precision(currency) == exponent(currency), currency
     assert format_money(Decimal("1234"), "JPY", "en_US") == "¥1,234"
     assert format_money(Decimal("1.2"), "KWD", "en_US") == "KWD1.200"
+
+
+@given(
+    amount=st.decimals(min_value=-(10**12), max_value=10**12, places=3, allow_nan=False, allow_infinity=False),
+    currency=st.sampled_from(sorted(SUPPORTED_CURRENCIES)),
+    locale=st.sampled_from([code for code, _ in LOCALE_CHOICES]),
+)
+def test_format_money_writes_exactly_what_babel_writes(amount, currency, locale):
+    # "+ 0" turns a negative zero into zero: Babel would write "-0.00", and we never want that.
+    rounded = round_money(amount, currency) + 0
+    assert format_money(rounded, currency, locale) == format_currency(rounded, currency, locale=locale)
