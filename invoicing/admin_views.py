@@ -1,19 +1,25 @@
-"""Admin downloads: one invoice's PDF, and a ZIP of many as a bulk action."""
+"""Admin views beside the invoice snippets: download one PDF or a ZIP of many, send by email."""
 
 import io
 import zipfile
 
+from django.contrib import messages
 from django.contrib.admin.utils import unquote
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
 from django.utils.functional import classproperty
 from django.utils.translation import gettext_lazy as _
-from django.views.generic import View
+from django.views.generic import TemplateView, View
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 from wagtail.snippets.bulk_actions.snippet_bulk_action import SnippetBulkAction
 
+from .exceptions import InvoicingError
 from .http import download_response
+from .lifecycle import COLLECTIBLE_STATES, InvoiceStatus
+from .mail.kinds import EmailKind
 from .models import Invoice
 from .services.documents import invoice_pdf, pdf_filename
+from .services.emails import issue_and_send_invoice, send_invoice_email
 
 
 class InvoicePdfView(PermissionCheckedMixin, View):
@@ -48,3 +54,54 @@ class DownloadPdfsBulkAction(SnippetBulkAction):
             for invoice in invoices:
                 archive.writestr(pdf_filename(invoice), invoice_pdf(invoice))
         return download_response(buffer.getvalue(), "invoices.zip", content_type="application/zip")
+
+
+class SendEmailView(PermissionCheckedMixin, WagtailAdminTemplateMixin, TemplateView):
+    """Email one invoice, after a confirmation: a draft is issued and sent, an open invoice is sent
+    again or reminded (with a fresh link), a paid one gets its receipt again."""
+
+    model = None
+    permission_required = "change"
+    index_url_name = None
+    template_name = "invoicing/admin/send_email.html"
+    page_title = _("Send by email")
+    header_icon = "mail"
+
+    def setup(self, request, pk, *args, **kwargs):
+        super().setup(request, *args, **kwargs)
+        self.invoice = get_object_or_404(self.model.objects.select_related("site", "client"), pk=unquote(pk))
+
+    def get_page_subtitle(self):
+        return str(self.invoice)
+
+    def kinds(self):
+        if self.invoice.status == InvoiceStatus.DRAFT:
+            return [(EmailKind.INVOICE, _("Issue the invoice and send it"))]
+        if self.invoice.status in COLLECTIBLE_STATES:
+            return [(EmailKind.INVOICE, _("Send the invoice again")), (EmailKind.REMINDER, _("Send a reminder"))]
+        if self.invoice.payment is not None:
+            return [(EmailKind.RECEIPT, _("Send the receipt again"))]
+        return []
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(invoice=self.invoice, kinds=self.kinds(), **kwargs)
+
+    def post(self, request, pk):
+        kind = request.POST.get("kind")
+        if kind not in dict(self.kinds()):
+            messages.error(request, _("Choose what to send."))
+            return self.get(request, pk)
+        try:
+            if self.invoice.status == InvoiceStatus.DRAFT:
+                email = issue_and_send_invoice(self.invoice, by=request.user)
+            else:
+                email = send_invoice_email(self.invoice, kind, by=request.user)
+        except InvoicingError as exc:
+            messages.error(request, exc.message)
+            return redirect(self.index_url_name)
+        messages.success(
+            request,
+            _("%(kind)s for %(invoice)s is on its way to %(to)s.")
+            % {"kind": email.get_kind_display(), "invoice": self.invoice, "to": email.to_email},
+        )
+        return redirect(self.index_url_name)

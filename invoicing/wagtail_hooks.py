@@ -14,7 +14,7 @@ from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import CreateView, EditView, SnippetViewSet
 
-from .admin_views import DownloadPdfsBulkAction, InvoicePdfView
+from .admin_views import DownloadPdfsBulkAction, InvoicePdfView, SendEmailView
 from .exceptions import InvoicingError
 from .lifecycle import InvoiceStatus
 from .models import Client, Invoice, OutboundEmail
@@ -125,8 +125,15 @@ class InvoiceViewSet(SnippetViewSet):
     def pdf_view(self):
         return self.construct_view(InvoicePdfView)
 
+    @property
+    def send_email_view(self):
+        return self.construct_view(SendEmailView)
+
     def get_urlpatterns(self):
-        return super().get_urlpatterns() + [path("pdf/<str:pk>/", self.pdf_view, name="pdf")]
+        return super().get_urlpatterns() + [
+            path("pdf/<str:pk>/", self.pdf_view, name="pdf"),
+            path("send/<str:pk>/", self.send_email_view, name="send_email"),
+        ]
 
 
 class ClientViewSet(SnippetViewSet):
@@ -205,7 +212,18 @@ hooks.register("register_bulk_action", DownloadPdfsBulkAction)
 
 
 @hooks.register("register_snippet_listing_buttons")
-def invoice_pdf_button(snippet, user, next_url=None):
+def invoice_buttons(snippet, user, next_url=None):
     if isinstance(snippet, Invoice):
-        url = reverse(Invoice.snippet_viewset.get_url_name("pdf"), args=[snippet.pk])
-        yield Button(_("Download PDF"), url, icon_name="download", priority=30)
+        viewset = Invoice.snippet_viewset
+        yield Button(
+            _("Download PDF"),
+            reverse(viewset.get_url_name("pdf"), args=[snippet.pk]),
+            icon_name="download",
+            priority=30,
+        )
+        yield Button(
+            _("Send by email"),
+            reverse(viewset.get_url_name("send_email"), args=[snippet.pk]),
+            icon_name="mail",
+            priority=31,
+        )

@@ -28,7 +28,7 @@ from ..mail.kinds import EmailKind
 from ..models import BillingSettings, EmailAttempt, InvoiceEmailTemplatePage, InvoiceEvent, OutboundEmail
 from . import documents
 from .events import record_event
-from .invoices import describe
+from .invoices import describe, issue_invoice
 from .locking import lock_invoice
 from .tokens import open_new_link
 
@@ -73,6 +73,13 @@ def send_invoice_email(invoice, kind, *, link=None, by=None, trigger=OutboundEma
             )
         link = link or open_new_link(invoice, by=by)
         return _queue(invoice, kind, pay_url=link.url, by=by, trigger=trigger)
+
+
+def issue_and_send_invoice(invoice, *, by=None):
+    """Issue a draft and email it with the link just issued, together: both or neither."""
+    with transaction.atomic():
+        link = issue_invoice(invoice, by=by)
+        return send_invoice_email(invoice, EmailKind.INVOICE, link=link, by=by)
 
 
 def queue_receipt(payment):
