@@ -25,12 +25,20 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
+import django
 import segno  # only for the HTML yardstick: our PDFs encode QR codes with libzint
+from django.conf import settings
 from PIL import Image, ImageDraw
 from pypdf import PdfReader
 
-from invoicing.documents import Branding, DocumentLine, InvoiceDocument, Party, TaxRow
-from invoicing.money import format_money, round_money
+# The PDF's labels go through Django's translation: a bare configuration is enough (no app, no
+# database), and it is quick to set up again in each spawned worker.
+if not settings.configured:
+    settings.configure(USE_I18N=True)
+    django.setup()
+
+from invoicing.documents import Branding, DocumentLine, InvoiceDocument, Party, TaxRow  # noqa: E402
+from invoicing.money import format_money, round_money  # noqa: E402
 
 RUNS, WARM_UP = 40, 10
 WEASYPRINT_RUNS, WEASYPRINT_WARM_UP = 30, 3

@@ -1,6 +1,7 @@
 """Invoice and receipt PDFs: ``render_pdf(document)`` turns an ``InvoiceDocument`` into bytes.
 
-The renderer sees only the document (``documents.py``), never a model or a request. It lays out every
+The renderer sees only the document (``documents.py``), never a model or a request. Its labels go
+through Django's translation functions, in the document's locale. It lays out every
 page before drawing any (``pdf_layout``), then draws with ``pdf_canvas.Pen`` onto a reportlab canvas.
 The same document always gives the same bytes: the PDF's dates come from ``document.created_at``.
 """
@@ -12,6 +13,8 @@ from functools import lru_cache
 
 from babel.dates import format_date
 from babel.numbers import format_decimal
+from django.utils import translation
+from django.utils.translation import pgettext, pgettext_lazy
 from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.pdfgen.canvas import Canvas
 
@@ -36,6 +39,11 @@ CONTINUED_HEADER_HEIGHT = 34
 QR_SIZE = 84
 GREY, RULE = "0.42 0.44 0.47", "0.84 0.85 0.87"
 STAMP_COLOURS = {"paid": "#15803d", "void": "#b91c1c", "uncollectible": "#b45309"}
+STAMP_WORDS = {
+    "paid": pgettext_lazy("pdf", "PAID"),
+    "void": pgettext_lazy("pdf", "VOID"),
+    "uncollectible": pgettext_lazy("pdf", "UNCOLLECTIBLE"),
+}
 DRAFT_WATERMARK = "0.90 0.90 0.91"
 
 
@@ -50,23 +58,30 @@ def render_pdf(document: InvoiceDocument) -> bytes:
         initialFontName=REGULAR.fontName,
         lang=document.locale.replace("_", "-"),
     )
-    _set_metadata(canvas, document)
-    pen = Pen(canvas, fonts=(REGULAR, BOLD))
-    _DocumentLayout(document, pen, *page_size).draw()
+    # Labels in the website's language, as its amounts and dates are. The "pdf" context keeps other
+    # apps' catalogs out: until this module is translated, every label stays English.
+    with translation.override(translation.to_language(document.locale)):
+        _set_metadata(canvas, document)
+        pen = Pen(canvas, fonts=(REGULAR, BOLD))
+        _DocumentLayout(document, pen, *page_size).draw()
     canvas.save()
     return buffer.getvalue()
 
 
 def document_title(document: InvoiceDocument) -> str:
     if document.receipt is not None:
-        return f"Receipt for invoice {document.number}"
-    return f"Invoice {document.number}" if document.number else "Draft invoice"
+        return pgettext("pdf", "Receipt for invoice %(number)s") % {"number": document.number}
+    return (
+        pgettext("pdf", "Invoice %(number)s") % {"number": document.number}
+        if document.number
+        else pgettext("pdf", "Draft invoice")
+    )
 
 
 def _set_metadata(canvas: Canvas, document: InvoiceDocument) -> None:
     canvas.setTitle(document_title(document))
     canvas.setAuthor(document.seller.name)
-    canvas.setSubject(document.number or "Draft")
+    canvas.setSubject(document.number or pgettext("pdf", "Draft"))
     canvas.setCreator(CREATOR)
     # Invariant mode would write 2000-01-01; the formatter replaces it with the document's own time.
     created = _pdf_date(document.created_at)
@@ -106,8 +121,8 @@ class _DocumentLayout:
         self.brand = rgb(document.branding.brand_color)
         self.accent = rgb(document.branding.accent_color, fallback="#f59e0b")
         self.logo = load_logo(document.branding.logo_path)
-        self.label = "Receipt" if document.receipt is not None else "Invoice"
-        self.number_text = document.number or "DRAFT"
+        self.label = pgettext("pdf", "Receipt") if document.receipt is not None else pgettext("pdf", "Invoice")
+        self.number_text = document.number or pgettext("pdf", "DRAFT")
         # The lines table's columns, as right edges: description, quantity, unit price, tax, amount.
         widths = (48, 86, 46, 90)
         self.description_width = self.width - sum(widths)
@@ -119,8 +134,8 @@ class _DocumentLayout:
         self.footer_lines = wrap(document.branding.footer, REGULAR, 7.5, self.width - 90)[:6]
         self.footer_height = max(len(self.footer_lines), 1) * 9.5 + 10
         self.parties = (
-            (self.left, self.party_lines("From", document.seller)),
-            (self.left + (self.width + 24) / 2, self.party_lines("Bill to", document.client)),
+            (self.left, self.party_lines(pgettext("pdf", "From"), document.seller)),
+            (self.left + (self.width + 24) / 2, self.party_lines(pgettext("pdf", "Bill to"), document.client)),
         )
 
     # -- money and words ------------------------------------------------------------------------------
@@ -170,15 +185,22 @@ class _DocumentLayout:
     def meta_rows(self) -> list[tuple[str, str]]:
         document = self.document
         if document.receipt is not None:
-            return [("Payment date", self.day(document.receipt.paid_at.date()))]
-        rows = [("Issue date", self.day(document.issued_on)), ("Due date", self.day(document.due_on))]
+            return [(pgettext("pdf", "Payment date"), self.day(document.receipt.paid_at.date()))]
+        rows = [
+            (pgettext("pdf", "Issue date"), self.day(document.issued_on)),
+            (pgettext("pdf", "Due date"), self.day(document.due_on)),
+        ]
         return [(label, value) for label, value in rows if value]
 
     def party_lines(self, heading: str, party: Party) -> list[tuple[str, object, float, str]]:
         column = (self.width - 24) / 2
         lines = [(heading.upper(), BOLD, 7, GREY)]
         lines += [(line, BOLD, 10, BLACK) for line in wrap(party.name, BOLD, 10, column)]
-        for text in (party.address, f"Tax ID: {party.tax_id}" if party.tax_id else "", party.email):
+        for text in (
+            party.address,
+            pgettext("pdf", "Tax ID: %(tax_id)s") % {"tax_id": party.tax_id} if party.tax_id else "",
+            party.email,
+        ):
             if text:
                 lines += [(line, REGULAR, 8.5, BLACK) for line in wrap(text, REGULAR, 8.5, column)]
         return lines[:MAX_PARTY_LINES]
@@ -221,17 +243,28 @@ class _DocumentLayout:
     def draw_table_heading(self, top: float) -> None:
         pen, y = self.pen, top - 12
         pen.fill_rect(self.left, top - HEADING_HEIGHT, self.width, HEADING_HEIGHT, self.brand)
-        pen.text(self.left + 5, y, "Description", BOLD, 8, WHITE)
-        for right, text in ((self.qty_right, "Qty"), (self.price_right, "Unit price"), (self.tax_right, "Tax")):
+        pen.text(self.left + 5, y, pgettext("pdf", "Description"), BOLD, 8, WHITE)
+        for right, text in (
+            (self.qty_right, pgettext("pdf", "Qty")),
+            (self.price_right, pgettext("pdf", "Unit price")),
+            (self.tax_right, pgettext("pdf", "Tax")),
+        ):
             pen.text_right(right, y, text, BOLD, 8, WHITE)
-        pen.text_right(self.amount_right, y, "Amount", BOLD, 8, WHITE)
+        pen.text_right(self.amount_right, y, pgettext("pdf", "Amount"), BOLD, 8, WHITE)
 
     def draw_footer(self, number: int, pages: int) -> None:
         pen, y = self.pen, BOTTOM + self.footer_height
         pen.hline(self.left, self.right, y, RULE)
         for index, line in enumerate(self.footer_lines):
             pen.text(self.left, y - 10 - index * 9.5, line, REGULAR, 7.5, GREY)
-        pen.text_right(self.right, y - 10, f"Page {number} of {pages}", REGULAR, 7.5, GREY)
+        pen.text_right(
+            self.right,
+            y - 10,
+            pgettext("pdf", "Page %(number)s of %(pages)s") % {"number": number, "pages": pages},
+            REGULAR,
+            7.5,
+            GREY,
+        )
 
     # -- stamps ---------------------------------------------------------------------------------------
 
@@ -241,7 +274,7 @@ class _DocumentLayout:
         if stamp not in STAMP_COLOURS:
             return
         pen, colour = self.pen, rgb(STAMP_COLOURS[stamp])
-        words = stamp.upper()
+        words = str(STAMP_WORDS[stamp])
         when = self.day(self.document.stamp_date)
         box_width = max(pen.width(words, BOLD, 13), pen.width(when, REGULAR, 8)) + 18
         box_height = 36 if when else 26
@@ -253,11 +286,12 @@ class _DocumentLayout:
 
     def draw_watermark(self) -> None:
         size = 120
-        width = self.pen.width("DRAFT", BOLD, size)
+        word = pgettext("pdf", "DRAFT")
+        width = self.pen.width(word, BOLD, size)
         centre_x, centre_y, half = self.page_width / 2, self.page_height / 2, 0.7071
         x = centre_x - width / 2 * half + size * 0.35 * half
         y = centre_y - width / 2 * half - size * 0.35 * half
-        self.pen.text_rotated(x, y, 45, "DRAFT", BOLD, size, DRAFT_WATERMARK)
+        self.pen.text_rotated(x, y, 45, word, BOLD, size, DRAFT_WATERMARK)
 
     # -- the body -------------------------------------------------------------------------------------
 
@@ -312,22 +346,28 @@ class _DocumentLayout:
 
     def totals_block(self) -> Block:
         document = self.document
-        rows = [("Subtotal", document.subtotal, False)]
-        rows += [(f"Tax {self.rate(tax.rate)}", tax.tax, False) for tax in document.taxes]
-        rows += [("Total", document.total, True), ("Paid", document.amount_paid, False)]
-        rows += [("Amount due", document.amount_due, True)]
+        # (label, amount, style): "total" is ruled above, "due" is highlighted; both are bold.
+        rows = [(pgettext("pdf", "Subtotal"), document.subtotal, "")]
+        rows += [
+            (pgettext("pdf", "Tax %(rate)s") % {"rate": self.rate(tax.rate)}, tax.tax, "") for tax in document.taxes
+        ]
+        rows += [
+            (pgettext("pdf", "Total"), document.total, "total"),
+            (pgettext("pdf", "Paid"), document.amount_paid, ""),
+        ]
+        rows += [(pgettext("pdf", "Amount due"), document.amount_due, "due")]
 
         highlight = tint(document.branding.brand_color, 0.88)
 
         def draw(top: float) -> None:
             pen, label_x = self.pen, self.right - 250
-            for index, (label, amount, strong) in enumerate(rows):
+            for index, (label, amount, style) in enumerate(rows):
                 baseline = top - 22 - index * 15
-                if label == "Total":
+                if style == "total":
                     pen.hline(label_x, self.right, baseline + 10.5, BLACK, 0.75)
-                if label == "Amount due":
+                if style == "due":
                     pen.fill_rect(label_x, baseline - 4.5, self.right - label_x, 15, highlight)
-                font = BOLD if strong else REGULAR
+                font = BOLD if style else REGULAR
                 pen.text(label_x + 5, baseline, label, font, 9)
                 pen.text_right(self.amount_right, baseline, self.money(amount), font, 9)
 
@@ -339,7 +379,7 @@ class _DocumentLayout:
         text_width = self.width - (QR_SIZE + 24 if pay_url else 0)
         lines = wrap(document.payment_instructions, REGULAR, 8.5, text_width) if document.payment_instructions else []
         if pay_url:
-            lines += ["", "Pay online:", *wrap(pay_url, REGULAR, 8.5, text_width)]
+            lines += ["", pgettext("pdf", "Pay online:"), *wrap(pay_url, REGULAR, 8.5, text_width)]
         if not lines:
             return []
         leading = 11.5
@@ -348,12 +388,14 @@ class _DocumentLayout:
 
         def draw_first(top: float) -> None:
             pen = self.pen
-            pen.text(self.left, top - 22, "How to pay", BOLD, 9.5, self.brand)
+            pen.text(self.left, top - 22, pgettext("pdf", "How to pay"), BOLD, 9.5, self.brand)
             for index, line in enumerate(first):
                 pen.text(self.left, top - 36 - index * leading, line, REGULAR, 8.5)
             if pay_url:
                 pen.qr(pay_url, self.right - QR_SIZE, top - 14 - QR_SIZE, QR_SIZE)
-                pen.text_centred(self.right - QR_SIZE / 2, top - 29 - QR_SIZE, "Scan to pay", REGULAR, 7, GREY)
+                pen.text_centred(
+                    self.right - QR_SIZE / 2, top - 29 - QR_SIZE, pgettext("pdf", "Scan to pay"), REGULAR, 7, GREY
+                )
 
         height = max(36 + len(first) * leading, 36 + QR_SIZE if pay_url else 0)
         blocks = [Block(height, draw_first)]
@@ -366,21 +408,21 @@ class _DocumentLayout:
     def receipt_blocks(self) -> list[Block]:
         document, receipt = self.document, self.document.receipt
         payment = [
-            ("Amount received", self.money(receipt.amount)),
-            ("Method", receipt.method),
-            ("Reference", receipt.reference),
-            ("Date", self.day(receipt.paid_at.date())),
+            (pgettext("pdf", "Amount received"), self.money(receipt.amount)),
+            (pgettext("pdf", "Method"), receipt.method),
+            (pgettext("pdf", "Reference"), receipt.reference),
+            (pgettext("pdf", "Date"), self.day(receipt.paid_at.date())),
         ]
         if receipt.refunded:
-            payment.append(("Refunded", self.money(receipt.refunded)))
+            payment.append((pgettext("pdf", "Refunded"), self.money(receipt.refunded)))
         balance = [
-            ("Invoice", document.number),
-            ("Invoice total", self.money(document.total)),
-            ("Paid to date", self.money(document.amount_paid)),
-            ("Balance due", self.money(document.amount_due)),
+            (pgettext("pdf", "Invoice"), document.number),
+            (pgettext("pdf", "Invoice total"), self.money(document.total)),
+            (pgettext("pdf", "Paid to date"), self.money(document.amount_paid)),
+            (pgettext("pdf", "Balance due"), self.money(document.amount_due)),
         ]
         blocks = self.text_blocks(document.title, BOLD, 12, 16)
-        for heading, rows in (("Payment received", payment), ("Balance", balance)):
+        for heading, rows in ((pgettext("pdf", "Payment received"), payment), (pgettext("pdf", "Balance"), balance)):
             blocks += [self.spacer(8), *self.text_blocks(heading, BOLD, 9.5, 16, self.brand)]
             blocks += [self.label_row(label, value) for label, value in rows if value]
         return blocks + self.payment_blocks()

@@ -185,14 +185,15 @@ def test_the_same_document_gives_the_same_bytes_in_this_process_and_another():
     pdf = render_pdf(document)
     assert render_pdf(document) == pdf
     script = (
-        "import hashlib\n"
+        "import hashlib, django\n"
+        "django.setup()  # the labels go through Django's translation\n"
         "from tests.pdf_helpers import make_document\n"
         "from invoicing.documents import Party\n"
         "from invoicing.pdf import render_pdf\n"
         f"document = make_document(line_count=12, client=Party({NAMES['Vietnamese']!r}))\n"
         "print(hashlib.sha256(render_pdf(document)).hexdigest())"
     )
-    environment = {**os.environ, "PYTHONHASHSEED": "4242"}
+    environment = {**os.environ, "PYTHONHASHSEED": "4242", "DJANGO_SETTINGS_MODULE": "site_config.settings.test"}
     other = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=ROOT, env=environment
     )
