@@ -17,9 +17,6 @@ from .money_fields import ScaledToCurrency, money_field
 
 
 class InvoiceQuerySet(models.QuerySet):
-    def for_sites(self, sites):
-        return self.filter(site__in=sites)
-
     def overdue(self, today=None):
         today = today or timezone.localdate()
         return self.filter(status=InvoiceStatus.OPEN, due_date__lt=today)

@@ -7,7 +7,6 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from ..exceptions import InvoicingError
-from ..lifecycle import InvoiceStatus
 from ..mail.kinds import EmailKind
 from ..models import BillingSettings, Invoice, OutboundEmail
 from .emails import send_invoice_email
@@ -26,9 +25,7 @@ def invoices_due_a_reminder(now=None):
             kind=EmailKind.REMINDER,
             created_at__gt=now - timedelta(days=billing.reminder_interval_days),
         ).exclude(status=OutboundEmail.Status.FAILED)
-        due += Invoice.objects.filter(site=billing.site, status=InvoiceStatus.OPEN, due_date__lt=today).exclude(
-            Exists(recent_reminder)
-        )
+        due += Invoice.objects.filter(site=billing.site).overdue(today).exclude(Exists(recent_reminder))
     return due
 
 
