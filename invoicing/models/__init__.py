@@ -2,15 +2,18 @@
 # registers them with the app.
 from ..pages import InvoiceEmailTemplatePage, PayPage
 from ..settings import BillingSettings
+from .access import SiteBillingAccess
 from .clients import Client
 from .events import InvoiceEvent
 from .invoices import Invoice, InvoiceLine, PaymentLink
+from .jobs import BulkJob
 from .numbering import InvoiceSequence
 from .outbox import EmailAttempt, OutboundEmail
 from .payments import CreditEntry, Payment, PaymentMethod, Refund
 
 __all__ = [
     "BillingSettings",
+    "BulkJob",
     "Client",
     "CreditEntry",
     "EmailAttempt",
@@ -25,4 +28,5 @@ __all__ = [
     "PaymentMethod",
     "PayPage",
     "Refund",
+    "SiteBillingAccess",
 ]

@@ -1,25 +1,19 @@
-"""Admin views beside the invoice snippets: download one PDF or a ZIP of many, send by email."""
-
-import io
-import zipfile
+"""Actions on one invoice, beside its snippet views: download its PDF, send it by email."""
 
 from django.contrib import messages
 from django.contrib.admin.utils import unquote
 from django.shortcuts import get_object_or_404, redirect
-from django.utils.functional import classproperty
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView, View
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
-from wagtail.snippets.bulk_actions.snippet_bulk_action import SnippetBulkAction
 
-from .exceptions import InvoicingError
-from .http import download_response
-from .lifecycle import COLLECTIBLE_STATES, InvoiceStatus
-from .mail.kinds import EmailKind
-from .models import Invoice
-from .services.documents import invoice_pdf, pdf_filename
-from .services.emails import issue_and_send_invoice, send_invoice_email
+from ..exceptions import InvoicingError
+from ..http import download_response
+from ..lifecycle import COLLECTIBLE_STATES, InvoiceStatus
+from ..mail.kinds import EmailKind
+from ..services.documents import invoice_pdf, pdf_filename
+from ..services.emails import issue_and_send_invoice, send_invoice_email
 
 
 class InvoicePdfView(PermissionCheckedMixin, View):
@@ -31,29 +25,6 @@ class InvoicePdfView(PermissionCheckedMixin, View):
     def get(self, request, pk):
         invoice = get_object_or_404(self.model.objects.select_related("site", "client"), pk=unquote(pk))
         return download_response(invoice_pdf(invoice), pdf_filename(invoice))
-
-
-class DownloadPdfsBulkAction(SnippetBulkAction):
-    display_name = _("Download PDFs")
-    action_type = "download_pdfs"
-    aria_label = _("Download the selected invoices as PDFs in a ZIP file")
-    template_name = "invoicing/admin/confirm_bulk_download.html"
-    action_priority = 20
-
-    @classproperty
-    def models(cls):
-        return [Invoice]
-
-    def check_perm(self, invoice):
-        return self.permission_policy.user_has_permission_for_instance(self.request.user, "view", invoice)
-
-    def prepare_action(self, invoices, invoices_without_access):
-        # A download changes nothing, so it answers here, before the base class's write transaction.
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            for invoice in invoices:
-                archive.writestr(pdf_filename(invoice), invoice_pdf(invoice))
-        return download_response(buffer.getvalue(), "invoices.zip", content_type="application/zip")
 
 
 class SendEmailView(PermissionCheckedMixin, WagtailAdminTemplateMixin, TemplateView):
