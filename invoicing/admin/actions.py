@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.admin.utils import unquote
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView, View
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
@@ -76,3 +77,11 @@ class SendEmailView(PermissionCheckedMixin, WagtailAdminTemplateMixin, TemplateV
             % {"kind": email.get_kind_display(), "invoice": self.invoice, "to": email.to_email},
         )
         return redirect(self.index_url_name)
+
+
+def action_urlpatterns(viewset):
+    """The URLs of the actions on one invoice, added to the invoice viewset's own."""
+    return [
+        path("pdf/<str:pk>/", viewset.construct_view(InvoicePdfView), name="pdf"),
+        path("send/<str:pk>/", viewset.construct_view(SendEmailView), name="send_email"),
+    ]

@@ -3,7 +3,6 @@
 from django.contrib import messages
 from django.db.models import OuterRef, Subquery
 from django.shortcuts import redirect
-from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
 from wagtail.snippets.views.snippets import CreateView, EditView, SnippetViewSet
@@ -12,7 +11,7 @@ from ..exceptions import InvoicingError
 from ..lifecycle import InvoiceStatus
 from ..models import Invoice, OutboundEmail
 from ..services.invoices import save_draft
-from .actions import InvoicePdfView, SendEmailView
+from .actions import action_urlpatterns
 from .columns import EmailStatusColumn
 
 
@@ -97,16 +96,5 @@ class InvoiceViewSet(SnippetViewSet):
             last_email_status=latest_email("status"), last_email_delivery=latest_email("delivery")
         )
 
-    @property
-    def pdf_view(self):
-        return self.construct_view(InvoicePdfView)
-
-    @property
-    def send_email_view(self):
-        return self.construct_view(SendEmailView)
-
     def get_urlpatterns(self):
-        return super().get_urlpatterns() + [
-            path("pdf/<str:pk>/", self.pdf_view, name="pdf"),
-            path("send/<str:pk>/", self.send_email_view, name="send_email"),
-        ]
+        return super().get_urlpatterns() + action_urlpatterns(self)
