@@ -33,3 +33,20 @@ def scope_to_user(queryset, user, site_lookup="site"):
 def may_bill_for(user, site):
     """Whether ``user`` may see and act on ``site``'s billing."""
     return billing_sites(user).filter(pk=getattr(site, "pk", site)).exists()
+
+
+def site_lookup_for(model):
+    """The path from ``model`` to its Site, as declared by its site-scoped admin viewset, or ``None``."""
+    viewset = getattr(model, "snippet_viewset", None)
+    return getattr(viewset, "site_lookup", None)
+
+
+def scope_choices(queryset, user):
+    """A list of choices (a filter's, a form field's) narrowed to ``user``'s websites: websites
+    themselves, or rows of a site-scoped model. Choices of other models are left alone."""
+    if queryset.model is Site:
+        return queryset.filter(pk__in=billing_sites(user).values("pk"))
+    site_lookup = site_lookup_for(queryset.model)
+    if site_lookup is None:
+        return queryset
+    return scope_to_user(queryset, user, site_lookup)

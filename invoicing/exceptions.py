@@ -46,3 +46,9 @@ class EmailRefused(InvoicingError):
     """An email that must not be sent as it is (e.g. a line break in a header); never retried."""
 
     code = "email_refused"
+
+
+class ProviderUnavailable(InvoicingError):
+    """The payment provider could not be reached; nothing changed, and trying again is safe."""
+
+    code = "provider_unavailable"

@@ -3,7 +3,6 @@ page, which also carries the site's branding and the wording of invoice emails."
 
 import logging
 from dataclasses import dataclass
-from functools import wraps
 
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
@@ -17,13 +16,19 @@ from wagtail.fields import RichTextField
 from wagtail.images.models import Filter
 from wagtail.models import Page
 
+from . import card_views, pay_views
 from .documents import Branding
-from .exceptions import PaymentLinkInvalid, PaymentLinkUnusable
+from .exceptions import (
+    InvoicingError,
+    PaymentLinkInvalid,
+    PaymentLinkUnusable,
+)
 from .http import download_response, protect_token_response
 from .lifecycle import COLLECTIBLE_STATES
 from .mail.kinds import KINDS_WITH_PAY_LINK, EmailKind
 from .mail.placeholders import PLACEHOLDERS, unknown_placeholders
 from .mail.sanitize import rich_text_to_plain
+from .pay_forms import CreditPaymentForm
 
 logger = logging.getLogger(__name__)
 
@@ -217,33 +222,10 @@ class InvoiceEmailTemplatePage(Page):
         return cls.objects.live().descendant_of(site.root_page, inclusive=True).select_related("logo").first()
 
 
-def opens_invoice(view):
-    """A pay-page route that opens the invoice of the ``token`` in its URL, on this page's site.
-
-    A token that opens nothing here answers 404, whatever the reason; an expired, revoked or
-    replaced one gets the recovery page. Every answer gets the token pages' protective headers.
-    """
-
-    @wraps(view)
-    def wrapper(page, request, token):
-        # Imported here: the services import the models, which import this module.
-        from .services.tokens import resolve_payment_link
-
-        site = page.get_site()
-        try:
-            invoice = resolve_payment_link(token, site=site)
-        except PaymentLinkInvalid:
-            logger.info("Unknown payment link on site %s from %s", site.pk, request.META.get("REMOTE_ADDR"))
-            raise Http404 from None
-        except PaymentLinkUnusable as error:
-            return protect_token_response(page.render_unusable_link(request, error))
-        return protect_token_response(view(page, request, invoice, token))
-
-    return wrapper
-
-
 class PayPage(RoutablePageMixin, Page):
-    """Where clients land from their email: ``invoice/<token>/`` shows one invoice."""
+    """Where clients land from their email: ``invoice/<token>/`` shows one invoice and takes its
+    payment. Routes stay thin: ``pay_views`` opens the invoice (rate-limited, hardened) and maps
+    answers, the services do everything else."""
 
     help_text = RichTextField(_("help text"), blank=True, features=["bold", "italic", "link"])
 
@@ -254,6 +236,12 @@ class PayPage(RoutablePageMixin, Page):
 
     class Meta:
         verbose_name = _("pay page")
+
+    def branding(self):
+        return InvoiceEmailTemplatePage.for_site(self.get_site())
+
+    def route_url(self, request, name, token):
+        return self.get_url(request) + self.reverse_subpage(name, args=[token])
 
     @path("")
     def index(self, request):
@@ -269,7 +257,7 @@ class PayPage(RoutablePageMixin, Page):
             template="invoicing/pay/link_unusable.html",
             context_overrides={
                 "reason": error.message,
-                "branding": InvoiceEmailTemplatePage.for_site(self.get_site()),
+                "branding": self.branding(),
                 "can_send_fresh_link": error.link.invoice.status in COLLECTIBLE_STATES,
                 "fresh_link_requested": fresh_link_requested,
             },
@@ -277,15 +265,27 @@ class PayPage(RoutablePageMixin, Page):
         response.status_code = 410
         return response
 
+    def render_invoice(self, request, invoice, token, *, status=200, **context):
+        response = self.render(
+            request,
+            template="invoicing/pay/invoice.html",
+            context_overrides=pay_views.invoice_context(self, invoice, token, **context),
+        )
+        response.status_code = status
+        return response
+
     @path("invoice/<str:token>/fresh-link/", name="fresh_link")
     def fresh_link(self, request, token):
         """POST from the recovery page (CSRF-protected). The answer is the same whether or not an
         email went out, so the form reveals nothing and cannot be used to probe or to spam."""
         from .services.emails import send_fresh_link
-        from .services.tokens import resolve_payment_link  # see opens_invoice
+        from .services.tokens import resolve_payment_link  # see pay_views.opens_invoice
 
+        limited = pay_views.rate_limited(self, request, token)
+        if limited:
+            return limited
         if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
+            return protect_token_response(HttpResponseNotAllowed(["POST"]))
         try:
             resolve_payment_link(token, site=self.get_site())
         except PaymentLinkInvalid:
@@ -294,34 +294,69 @@ class PayPage(RoutablePageMixin, Page):
             send_fresh_link(error.link)
             return protect_token_response(self.render_unusable_link(request, error, fresh_link_requested=True))
         # The link still works: nothing to send.
-        return protect_token_response(redirect(self.get_url(request) + self.reverse_subpage("invoice", args=[token])))
+        return protect_token_response(redirect(self.route_url(request, "invoice", token)))
 
     @path("invoice/<str:token>/", name="invoice")
-    @opens_invoice
+    @pay_views.opens_invoice()
     def invoice(self, request, invoice, token):
+        return self.render_invoice(request, invoice, token)
+
+    @path("invoice/<str:token>/card/", name="start_card_payment")
+    @pay_views.opens_invoice(methods=("POST",))
+    def start_card_payment(self, request, invoice, token):
+        return card_views.start(self, request, invoice, token)
+
+    @path("invoice/<str:token>/card/confirm-offline/", name="offline_card_confirm")
+    @pay_views.opens_invoice(methods=("POST",))
+    def offline_card_confirm(self, request, invoice, token):
+        return card_views.confirm_offline(self, request, invoice, token)
+
+    @path("invoice/<str:token>/return/", name="card_return")
+    @pay_views.opens_invoice(receipt=True)
+    def card_return(self, request, invoice, token):
+        return card_views.returned(self, request, invoice, token)
+
+    @path("invoice/<str:token>/credit/", name="pay_with_credit")
+    @pay_views.opens_invoice(methods=("POST",))
+    def pay_with_credit(self, request, invoice, token):
+        from .services.payments import pay_with_credit
+
+        form = CreditPaymentForm(request.POST, invoice=invoice)
+        if not form.is_valid():
+            return self.render_invoice(request, invoice, token, status=400, error=form.first_error())
+        refusal = pay_views.refusal(invoice, method="credit")
+        if refusal:
+            return self.render_invoice(request, invoice, token, status=409, error=refusal)
+        try:
+            result = pay_with_credit(invoice, amount=form.cleaned_data["credit_amount"])
+        except InvoicingError as error:
+            invoice.refresh_from_db()
+            return self.render_invoice(request, invoice, token, status=409, error=error.message)
+        return redirect(self.route_url(request, "receipt", result.new_link.token if result.new_link else token))
+
+    @path("invoice/<str:token>/receipt/", name="receipt")
+    @pay_views.opens_invoice(receipt=True)
+    def receipt(self, request, invoice, token):
+        if invoice.payment is None:
+            return redirect(self.route_url(request, "invoice", token))
         return self.render(
             request,
-            template="invoicing/pay/invoice.html",
-            context_overrides={
-                "invoice": invoice,
-                "lines": invoice.lines.all(),
-                "branding": InvoiceEmailTemplatePage.for_site(invoice.site),
-                "token": token,
-            },
+            template="invoicing/pay/receipt.html",
+            context_overrides=pay_views.receipt_context(self, invoice, token),
         )
 
     @path("invoice/<str:token>/pdf/", name="invoice_pdf")
-    @opens_invoice
+    @pay_views.opens_invoice()
     def invoice_pdf(self, request, invoice, token):
-        from .services import documents, tokens  # see opens_invoice
+        from .services import documents, tokens  # see pay_views.opens_invoice
 
         content = documents.invoice_pdf(invoice, pay_url=tokens.pay_link_url(invoice.site, token))
         return download_response(content, documents.pdf_filename(invoice))
 
     @path("invoice/<str:token>/receipt/pdf/", name="receipt_pdf")
-    @opens_invoice
+    @pay_views.opens_invoice(receipt=True)
     def receipt_pdf(self, request, invoice, token):
-        from .services import documents  # see opens_invoice
+        from .services import documents  # see pay_views.opens_invoice
 
         if invoice.payment is None:
             raise Http404

@@ -24,6 +24,10 @@ LOCALE_CHOICES = [
     ("ja_JP", "日本語 (日本)"),
 ]
 PAPER_SIZES = [("A4", "A4"), ("LETTER", _("US Letter"))]
+LATE_CARD_PAYMENT_CHOICES = [
+    ("credit", _("Keep it as the client's account credit")),
+    ("refund", _("Refund it to the card")),
+]
 
 
 @register_setting(icon="doc-full")
@@ -73,6 +77,13 @@ class BillingSettings(BaseSiteSetting):
 
     stripe_enabled = models.BooleanField(_("accept cards (Stripe)"), default=True)
     credit_enabled = models.BooleanField(_("accept account credit"), default=True)
+    late_card_payments = models.CharField(
+        _("card payments for a void or paid invoice"),
+        max_length=8,
+        choices=LATE_CARD_PAYMENT_CHOICES,
+        default="credit",
+        help_text=_("Money that arrives after the invoice was voided or paid in full. Either way, admins are alerted."),
+    )
 
     panels = [
         MultiFieldPanel([FieldPanel("legal_name"), FieldPanel("address"), FieldPanel("tax_id")], heading=_("Seller")),
@@ -94,7 +105,10 @@ class BillingSettings(BaseSiteSetting):
         MultiFieldPanel(
             [FieldPanel("sender_name"), FieldPanel("sender_email"), FieldPanel("reply_to")], heading=_("Email sender")
         ),
-        MultiFieldPanel([FieldPanel("stripe_enabled"), FieldPanel("credit_enabled")], heading=_("Payment methods")),
+        MultiFieldPanel(
+            [FieldPanel("stripe_enabled"), FieldPanel("credit_enabled"), FieldPanel("late_card_payments")],
+            heading=_("Payment methods"),
+        ),
     ]
 
     class Meta:

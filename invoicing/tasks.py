@@ -1,9 +1,11 @@
 """Background tasks (django-tasks): sending the outbox. The services do the work; a task is one
 attempt, and schedules the next one when the backend can run tasks later."""
 
+from dataclasses import asdict
+
 from django_tasks import task
 
-from .services import emails, reminders
+from .services import bulk, emails, reconcile, reminders
 
 
 @task()
@@ -37,3 +39,16 @@ def retry_due_emails():
 def send_reminders():
     """Run daily (``manage.py send_reminders`` from cron): reminders for overdue invoices."""
     return reminders.send_due_reminders()
+
+
+@task()
+def run_bulk_job(job_id):
+    """A bulk action from the admin (``services.bulk``); the admin's progress page watches its counts."""
+    bulk.run_bulk_job(job_id)
+
+
+@task()
+def reconcile_payments():
+    """Run every few minutes (``manage.py reconcile_payments`` from cron): card payments that no
+    webhook settled are read again from Stripe and settled once."""
+    return asdict(reconcile.reconcile_card_payments())

@@ -1,39 +1,46 @@
 """Registers the module's admin: snippet viewsets, bulk actions and listing buttons.
 The views themselves live in ``invoicing.admin``; every change they make goes through the services."""
 
-from django.urls import reverse
-from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.widgets import Button
 from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
+from wagtail_modeladmin.options import modeladmin_register
 
-from .admin.bulk_actions import DownloadPdfsBulkAction
+from .admin.access import SiteScopedDeleteBulkAction
+from .admin.actions import available_actions
+from .admin.bulk_actions import INVOICE_BULK_ACTIONS
 from .admin.clients import ClientViewSet
+from .admin.dashboard import add_billing_panel
 from .admin.emails import OutboundEmailViewSet, ReadOnlyPermissionPolicy
+from .admin.group_panel import BillingSitesForm
 from .admin.invoices import InvoiceViewSet
-from .models import Invoice, OutboundEmail
+from .admin.jobs import BulkJobViewSet
+from .admin.reports import billing_report_menu_item, billing_report_urls
+from .admin.stripe_events import StripeEventViewSet
+from .admin_modeladmin import PaymentsLedger
+from .models import Invoice, OutboundEmail, StripeEvent
 
 register_permission_policy(OutboundEmail, ReadOnlyPermissionPolicy(OutboundEmail))
 register_snippet(InvoiceViewSet)
 register_snippet(ClientViewSet)
 register_snippet(OutboundEmailViewSet)
-hooks.register("register_bulk_action", DownloadPdfsBulkAction)
+register_permission_policy(StripeEvent, ReadOnlyPermissionPolicy(StripeEvent))
+register_snippet(StripeEventViewSet)
+for bulk_action in INVOICE_BULK_ACTIONS:
+    hooks.register("register_bulk_action", bulk_action)
+hooks.register("register_admin_viewset", BulkJobViewSet)
+modeladmin_register(PaymentsLedger)
+# After Wagtail's own "delete" (order 0), so that this one replaces it for the site-scoped models.
+hooks.register("register_bulk_action", SiteScopedDeleteBulkAction, order=1)
+hooks.register("register_group_permission_panel", lambda: BillingSitesForm)
+hooks.register("construct_homepage_panels", add_billing_panel)
+hooks.register("register_admin_urls", billing_report_urls)
+hooks.register("register_reports_menu_item", billing_report_menu_item)
 
 
 @hooks.register("register_snippet_listing_buttons")
 def invoice_buttons(snippet, user, next_url=None):
     if isinstance(snippet, Invoice):
-        viewset = Invoice.snippet_viewset
-        yield Button(
-            _("Download PDF"),
-            reverse(viewset.get_url_name("pdf"), args=[snippet.pk]),
-            icon_name="download",
-            priority=30,
-        )
-        yield Button(
-            _("Send by email"),
-            reverse(viewset.get_url_name("send_email"), args=[snippet.pk]),
-            icon_name="mail",
-            priority=31,
-        )
+        for priority, action in enumerate(available_actions(snippet, user, next_url=next_url), start=30):
+            yield Button(action.label, action.url, icon_name=action.icon, priority=priority)

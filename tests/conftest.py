@@ -3,6 +3,9 @@ from django.core import mail
 from django.db import connection
 
 from .factories import UserFactory, make_website
+from .localstripe import LocalStripe
+
+STRIPE_WEBHOOK_SECRET = "whsec_tests"
 
 
 @pytest.fixture
@@ -27,6 +30,29 @@ def anymail_outbox(settings):
     settings.EMAIL_BACKEND = "anymail.backends.test.EmailBackend"
     mail.outbox = []
     return mail.outbox
+
+
+@pytest.fixture(scope="session")
+def localstripe():
+    """One localstripe process for the whole run, on a free port."""
+    server = LocalStripe.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def stripe_server(localstripe, settings):
+    """Stripe settings pointed at localstripe, with its state flushed; webhooks registered by the
+    test (``stripe_server.register_webhook(url, secret=settings.STRIPE_WEBHOOK_SECRET)``) end with it."""
+    settings.STRIPE_SECRET_KEY = "sk_test_localstripe"
+    settings.STRIPE_PUBLISHABLE_KEY = "pk_test_localstripe"
+    settings.STRIPE_WEBHOOK_SECRET = STRIPE_WEBHOOK_SECRET
+    settings.STRIPE_API_BASE = localstripe.url
+    settings.STRIPE_JS_URL = f"{localstripe.url}/js.stripe.com/v3/"
+    settings.STRIPE_NETWORK_RETRIES = 0
+    localstripe.flush()
+    yield localstripe
+    localstripe.forget_webhook()
 
 
 def pytest_runtest_setup(item):

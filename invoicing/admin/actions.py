@@ -1,20 +1,42 @@
-"""Actions on one invoice, beside its snippet views: download its PDF, send it by email."""
+"""Actions on one invoice, beside its snippet views: issue, email, mark paid, void, write off,
+rotate or revoke its payment link, download its PDF. Each one confirms on a page of its own, then
+calls one service; a domain error comes back as Wagtail's error message, never as a 500."""
 
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from django import forms
 from django.contrib import messages
-from django.contrib.admin.utils import unquote
+from django.contrib.admin.utils import quote, unquote
 from django.shortcuts import get_object_or_404, redirect
-from django.urls import path
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.cache import add_never_cache_headers
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
-from django.views.generic import TemplateView, View
+from django.views.generic import FormView, View
+from wagtail.admin.utils import get_valid_next_url_from_request
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 
+from ..access import scope_to_user
 from ..exceptions import InvoicingError
 from ..http import download_response
 from ..lifecycle import COLLECTIBLE_STATES, InvoiceStatus
 from ..mail.kinds import EmailKind
+from ..models import Invoice
+from ..money import format_money
 from ..services.documents import invoice_pdf, pdf_filename
 from ..services.emails import issue_and_send_invoice, send_invoice_email
+from ..services.invoices import issue_invoice, mark_uncollectible, void_invoice
+from ..services.payments import record_manual_payment
+from ..services.tokens import revoke_payment_link, rotate_payment_link
+
+
+def invoice_for(user, pk):
+    """The invoice, if one of ``user``'s websites owns it; another website's invoice is a 404."""
+    invoices = scope_to_user(Invoice.objects.select_related("site", "client", "payment_link"), user)
+    return get_object_or_404(invoices, pk=unquote(str(pk)))
 
 
 class InvoicePdfView(PermissionCheckedMixin, View):
@@ -22,29 +44,111 @@ class InvoicePdfView(PermissionCheckedMixin, View):
 
     model = None
     permission_required = "view"
+    label, icon = _("Download PDF"), "download"
+
+    @staticmethod
+    def applies_to(invoice):
+        return True
 
     def get(self, request, pk):
-        invoice = get_object_or_404(self.model.objects.select_related("site", "client"), pk=unquote(pk))
+        invoice = invoice_for(request.user, pk)
         return download_response(invoice_pdf(invoice), pdf_filename(invoice))
 
 
-class SendEmailView(PermissionCheckedMixin, WagtailAdminTemplateMixin, TemplateView):
-    """Email one invoice, after a confirmation: a draft is issued and sent, an open invoice is sent
-    again or reminded (with a fresh link), a paid one gets its receipt again."""
+class InvoiceActionView(PermissionCheckedMixin, WagtailAdminTemplateMixin, FormView):
+    """Confirm, then call one service. Subclasses say when they apply and what they do."""
 
     model = None
     permission_required = "change"
     index_url_name = None
-    template_name = "invoicing/admin/send_email.html"
-    page_title = _("Send by email")
-    header_icon = "mail"
+    inspect_url_name = None
+    template_name = "invoicing/admin/action_confirm.html"
+    form_class = forms.Form
+    label = icon = intro = submit_label = ""
+
+    @staticmethod
+    def applies_to(invoice):
+        raise NotImplementedError
+
+    def perform(self, form):
+        """Call the service; return the success message, or a response to show instead."""
+        raise NotImplementedError
 
     def setup(self, request, pk, *args, **kwargs):
         super().setup(request, *args, **kwargs)
-        self.invoice = get_object_or_404(self.model.objects.select_related("site", "client"), pk=unquote(pk))
+        self.invoice = invoice_for(request.user, pk)
+
+    def get_page_title(self):
+        return self.label
 
     def get_page_subtitle(self):
         return str(self.invoice)
+
+    def get_header_icon(self):
+        return self.icon
+
+    def get_breadcrumbs_items(self):
+        return self.breadcrumbs_items + [
+            {"url": reverse(self.index_url_name), "label": capfirst(Invoice._meta.verbose_name_plural)},
+            {"url": self.get_success_url(), "label": str(self.invoice)},
+            {"url": "", "label": self.label},
+        ]
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            invoice=self.invoice,
+            intro=self.intro,
+            submit_label=self.submit_label or self.label,
+            cancel_url=self.get_success_url(),
+            **kwargs,
+        )
+
+    def get_success_url(self):
+        if next_url := get_valid_next_url_from_request(self.request):
+            return next_url
+        if self.inspect_url_name:
+            return reverse(self.inspect_url_name, args=[quote(self.invoice.pk)])
+        return reverse(self.index_url_name)
+
+    def form_valid(self, form):
+        try:
+            outcome = self.perform(form)
+        except InvoicingError as exc:
+            messages.error(self.request, exc.message)
+            return redirect(self.get_success_url())
+        if hasattr(outcome, "status_code"):
+            return outcome
+        messages.success(self.request, outcome)
+        return redirect(self.get_success_url())
+
+    def form_invalid(self, form):
+        messages.error(self.request, _("Nothing was changed: please correct the errors below."))
+        return super().form_invalid(form)
+
+
+class IssueView(InvoiceActionView):
+    label, icon = _("Issue"), "doc-full"
+    intro = _("The invoice gets its number and a payment link. After that, it can no longer be edited.")
+
+    @staticmethod
+    def applies_to(invoice):
+        return invoice.status == InvoiceStatus.DRAFT
+
+    def perform(self, form):
+        issue_invoice(self.invoice, by=self.request.user)
+        return _("Invoice %(number)s issued.") % {"number": self.invoice.number}
+
+
+class SendEmailView(InvoiceActionView):
+    """A draft is issued and sent, an open invoice is sent again or reminded (with a fresh link),
+    a paid one gets its receipt again."""
+
+    label, icon = _("Send by email"), "mail"
+    template_name = "invoicing/admin/send_email.html"
+
+    @staticmethod
+    def applies_to(invoice):
+        return invoice.status != InvoiceStatus.VOID
 
     def kinds(self):
         if self.invoice.status == InvoiceStatus.DRAFT:
@@ -56,32 +160,177 @@ class SendEmailView(PermissionCheckedMixin, WagtailAdminTemplateMixin, TemplateV
         return []
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(invoice=self.invoice, kinds=self.kinds(), **kwargs)
+        return super().get_context_data(kinds=self.kinds(), **kwargs)
 
-    def post(self, request, pk):
-        kind = request.POST.get("kind")
-        if kind not in dict(self.kinds()):
+    def post(self, request, *args, **kwargs):
+        if request.POST.get("kind") not in dict(self.kinds()):
             messages.error(request, _("Choose what to send."))
-            return self.get(request, pk)
-        try:
-            if self.invoice.status == InvoiceStatus.DRAFT:
-                email = issue_and_send_invoice(self.invoice, by=request.user)
-            else:
-                email = send_invoice_email(self.invoice, kind, by=request.user)
-        except InvoicingError as exc:
-            messages.error(request, exc.message)
-            return redirect(self.index_url_name)
-        messages.success(
-            request,
-            _("%(kind)s for %(invoice)s is on its way to %(to)s.")
-            % {"kind": email.get_kind_display(), "invoice": self.invoice, "to": email.to_email},
+            return self.get(request, *args, **kwargs)
+        return super().post(request, *args, **kwargs)
+
+    def perform(self, form):
+        if self.invoice.status == InvoiceStatus.DRAFT:
+            email = issue_and_send_invoice(self.invoice, by=self.request.user)
+        else:
+            email = send_invoice_email(self.invoice, self.request.POST["kind"], by=self.request.user)
+        return _("%(kind)s for %(invoice)s is on its way to %(to)s.") % {
+            "kind": email.get_kind_display(),
+            "invoice": self.invoice,
+            "to": email.to_email,
+        }
+
+
+class ManualPaymentForm(forms.Form):
+    amount = forms.DecimalField(label=_("Amount"), min_value=0, help_text=_("Defaults to the balance due."))
+    reason = forms.CharField(
+        label=_("Reason"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Why this is paid, for the audit trail: for instance, “bank transfer received on 3 March”."),
+    )
+    reference = forms.CharField(
+        label=_("Reference"),
+        required=False,
+        max_length=255,
+        help_text=_("The transfer's reference, if any. The same reference cannot be recorded twice."),
+    )
+
+
+class MarkPaidView(InvoiceActionView):
+    label, icon = _("Mark paid"), "circle-check"
+    form_class = ManualPaymentForm
+    intro = _("Record money received outside the card payment, such as a bank transfer or cash.")
+    submit_label = _("Record the payment")
+
+    @staticmethod
+    def applies_to(invoice):
+        return invoice.status in COLLECTIBLE_STATES and invoice.amount_due > 0
+
+    def get_initial(self):
+        return {"amount": self.invoice.amount_due}
+
+    def perform(self, form):
+        result = record_manual_payment(
+            self.invoice,
+            reason=form.cleaned_data["reason"],
+            by=self.request.user,
+            amount=form.cleaned_data["amount"],
+            reference=form.cleaned_data["reference"],
         )
-        return redirect(self.index_url_name)
+        return _("%(amount)s recorded for %(invoice)s.") % {
+            "amount": format_money(result.payment.amount, result.payment.currency),
+            "invoice": self.invoice,
+        }
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class OptionalReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+
+class VoidView(InvoiceActionView):
+    label, icon = _("Void"), "circle-xmark"
+    form_class = ReasonForm
+    intro = _("A void invoice is cancelled for good: its payment link stops working, and its number stays used.")
+
+    @staticmethod
+    def applies_to(invoice):
+        return invoice.status in COLLECTIBLE_STATES and invoice.amount_paid == 0
+
+    def perform(self, form):
+        void_invoice(self.invoice, reason=form.cleaned_data["reason"], by=self.request.user)
+        return _("Invoice %(invoice)s voided.") % {"invoice": self.invoice.number}
+
+
+class MarkUncollectibleView(InvoiceActionView):
+    label, icon = _("Mark uncollectible"), "warning"
+    form_class = OptionalReasonForm
+    intro = _("Write the invoice off as bad debt. Money that arrives later still settles it.")
+
+    @staticmethod
+    def applies_to(invoice):
+        return invoice.status == InvoiceStatus.OPEN
+
+    def perform(self, form):
+        mark_uncollectible(self.invoice, reason=form.cleaned_data["reason"], by=self.request.user)
+        return _("Invoice %(invoice)s marked uncollectible.") % {"invoice": self.invoice.number}
+
+
+class RotateLinkView(InvoiceActionView):
+    label, icon = _("New payment link"), "rotate"
+    intro = _("The current payment link stops working, and a new one is made. It is shown once: copy it now.")
+    submit_label = _("Make a new link")
+
+    @staticmethod
+    def applies_to(invoice):
+        return invoice.status in COLLECTIBLE_STATES
+
+    def perform(self, form):
+        link = rotate_payment_link(self.invoice, by=self.request.user)
+        # Only the token's hash is stored: this page is the one chance to copy the URL.
+        response = TemplateResponse(
+            self.request,
+            "invoicing/admin/action_link_rotated.html",
+            self.get_context_data(link=link, page_title=_("New payment link")),
+        )
+        add_never_cache_headers(response)
+        return response
+
+
+class RevokeLinkView(InvoiceActionView):
+    label, icon = _("Revoke payment link"), "lock"
+    intro = _("The payment link stops working. The client can still ask for a fresh one from the old link's page.")
+    submit_label = _("Revoke the link")
+
+    @staticmethod
+    def applies_to(invoice):
+        return invoice.status in COLLECTIBLE_STATES and invoice.payment_link_id is not None
+
+    def perform(self, form):
+        revoke_payment_link(self.invoice, by=self.request.user)
+        return _("The payment link of %(invoice)s was revoked.") % {"invoice": self.invoice.number}
+
+
+# (URL name, path, view): the order is the order of the buttons.
+ACTION_VIEWS = [
+    ("issue", "issue", IssueView),
+    ("send_email", "send", SendEmailView),
+    ("mark_paid", "mark-paid", MarkPaidView),
+    ("rotate_link", "rotate-link", RotateLinkView),
+    ("revoke_link", "revoke-link", RevokeLinkView),
+    ("mark_uncollectible", "uncollectible", MarkUncollectibleView),
+    ("void", "void", VoidView),
+    ("pdf", "pdf", InvoicePdfView),
+]
 
 
 def action_urlpatterns(viewset):
     """The URLs of the actions on one invoice, added to the invoice viewset's own."""
+    return [path(f"{route}/<str:pk>/", viewset.construct_view(view), name=name) for name, route, view in ACTION_VIEWS]
+
+
+@dataclass(frozen=True)
+class InvoiceAction:
+    name: str
+    label: str
+    url: str
+    icon: str
+
+
+def available_actions(invoice, user, *, next_url=None):
+    """The actions that ``user`` may take on ``invoice`` in its current state, for buttons."""
+    viewset = Invoice.snippet_viewset
+    policy = viewset.permission_policy
+    query = "?" + urlencode({"next": next_url}) if next_url else ""
     return [
-        path("pdf/<str:pk>/", viewset.construct_view(InvoicePdfView), name="pdf"),
-        path("send/<str:pk>/", viewset.construct_view(SendEmailView), name="send_email"),
+        InvoiceAction(
+            name=name,
+            label=str(view.label),
+            url=reverse(viewset.get_url_name(name), args=[quote(invoice.pk)]) + ("" if name == "pdf" else query),
+            icon=view.icon,
+        )
+        for name, _route, view in ACTION_VIEWS
+        if view.applies_to(invoice) and policy.user_has_permission(user, view.permission_required)
     ]

@@ -5,6 +5,7 @@ from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.snippets.views.snippets import SnippetViewSet
 
 from ..models import OutboundEmail
+from .access import SiteScopedViewSetMixin
 from .columns import EmailStatusColumn
 
 
@@ -15,7 +16,8 @@ class ReadOnlyPermissionPolicy(ModelPermissionPolicy):
         return action not in {"add", "change", "delete"} and super().user_has_permission(user, action)
 
 
-class OutboundEmailViewSet(SnippetViewSet):
+class OutboundEmailViewSet(SiteScopedViewSetMixin, SnippetViewSet):
+    site_lookup = "invoice__site"
     model = OutboundEmail
     icon = "mail"
     menu_label = _("Emails")

@@ -11,6 +11,7 @@ import css_inline
 from babel.dates import format_date
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 
 from ..money import format_money
 from .kinds import KINDS_WITH_PAY_LINK, EmailKind
@@ -66,8 +67,10 @@ def compose_email(template, kind, invoice, *, locale, pay_url=None, payment=None
         "body_text": rich_text_to_plain(body_html, paragraph_break="\n\n"),
         "footer_html": mark_safe(footer_html),  # noqa: S308 - sanitised above
         "footer_text": rich_text_to_plain(footer_html),
-        "button_label": fill(wording.button_label, values, html=False),  # autoescaped by the template
-        "pay_url": values["pay_link"],
+        # A receipt has no pay button of its own; after a partial payment it carries the new link
+        # for the rest (the one the client had was replaced), which editors cannot remove.
+        "button_label": fill(wording.button_label, values, html=False) or _("Pay the rest"),  # autoescaped
+        "pay_url": (pay_url or "") if kind in KINDS_WITH_PAY_LINK or invoice.amount_due > 0 else "",
         "brand_color": _colour(template.brand_color, DEFAULT_COLOURS[0]),
         "accent_color": _colour(template.accent_color, DEFAULT_COLOURS[1]),
         "logo_url": logo_url,

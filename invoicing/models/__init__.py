@@ -10,10 +10,12 @@ from .jobs import BulkJob
 from .numbering import InvoiceSequence
 from .outbox import EmailAttempt, OutboundEmail
 from .payments import CreditEntry, Payment, PaymentMethod, Refund
+from .stripe import CardPayment, StripeEvent
 
 __all__ = [
     "BillingSettings",
     "BulkJob",
+    "CardPayment",
     "Client",
     "CreditEntry",
     "EmailAttempt",
@@ -29,4 +31,5 @@ __all__ = [
     "PayPage",
     "Refund",
     "SiteBillingAccess",
+    "StripeEvent",
 ]

@@ -193,6 +193,8 @@ class PaymentLink(models.Model):
         ROTATED = "rotated", _("Replaced by a new link")
         REVOKED = "revoked", _("Revoked")
         VOIDED = "voided", _("Invoice voided")
+        # Replaced because a payment changed the balance: still opens that payment's receipt.
+        PAID_IN_PART = "paid_in_part", _("Replaced after a partial payment")
 
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="payment_links")
     token_hash = models.CharField(max_length=64, unique=True)

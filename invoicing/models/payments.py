@@ -94,6 +94,7 @@ class CreditEntry(ScaledToCurrency, models.Model):
         UNAPPLIED_PAYMENT = "unapplied_payment", _("Payment for a closed invoice")
         SPENT = "spent", _("Used to pay an invoice")
         RETURNED = "returned", _("Credit payment refunded")
+        REFUNDED_TO_CARD = "refunded_to_card", _("Refunded to the card instead")
 
     client = models.ForeignKey("invoicing.Client", on_delete=models.PROTECT, related_name="credit_entries")
     currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)

@@ -82,15 +82,23 @@ def issue_and_send_invoice(invoice, *, by=None):
         return send_invoice_email(invoice, EmailKind.INVOICE, link=link, by=by)
 
 
-def queue_receipt(payment):
+def queue_receipt(payment, *, link=None):
     """The automatic receipt for a new payment; called inside ``apply_payment``'s transaction.
 
-    Payment state never depends on email: whatever goes wrong here is logged, and the payment
-    stands. The unique (payment, kind) constraint keeps it to one receipt per payment.
+    ``link`` is the link just opened for the rest of the balance after a partial payment: the
+    receipt is the only place the client gets it. Payment state never depends on email: whatever
+    goes wrong here is logged, and the payment stands. The unique (payment, kind) constraint keeps
+    it to one receipt per payment.
     """
     try:
         with transaction.atomic():
-            return _queue(payment.invoice, EmailKind.RECEIPT, payment=payment, trigger=OutboundEmail.Trigger.PAYMENT)
+            return _queue(
+                payment.invoice,
+                EmailKind.RECEIPT,
+                payment=payment,
+                pay_url=link.url if link else None,
+                trigger=OutboundEmail.Trigger.PAYMENT,
+            )
     except IntegrityError:
         logger.info("Payment %s already has its receipt", payment.pk)
     except Exception:

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from .. import signals
 from ..exceptions import InvalidTransition, PaymentRejected, ValidationFailed
 from ..lifecycle import COLLECTIBLE_STATES, InvoiceStatus
-from ..models import Client, CreditEntry, InvoiceEvent, Payment, PaymentMethod, Refund
+from ..models import CardPayment, Client, CreditEntry, InvoiceEvent, Payment, PaymentLink, PaymentMethod, Refund
 from ..money import MoneyError, format_money, round_money, to_decimal
 from .emails import queue_receipt
 from .events import record_event
@@ -107,7 +107,7 @@ def apply_payment(invoice, *, method, amount, currency, provider_reference, by=N
         if excess:
             _credit_excess(invoice, payment, excess, by=by)
         # In this transaction, so that a rollback sends nothing; sent after commit, once per payment.
-        queue_receipt(payment)
+        queue_receipt(payment, link=new_link)
     return PaymentResult(payment=payment, created=True, credited=excess, new_link=new_link)
 
 
@@ -121,8 +121,8 @@ def _settle(invoice, applied, *, by):
         send_after_commit(signals.invoice_paid, invoice=invoice, by=by)
         return None
     invoice.save()
-    # The link is bound to the balance: a partial payment rotates it.
-    return open_new_link(invoice, by=by)
+    # The link is bound to the balance: a partial payment rotates it (the old one still opens the receipt).
+    return open_new_link(invoice, by=by, reason=PaymentLink.EndReason.PAID_IN_PART)
 
 
 def _credit_excess(invoice, payment, excess, *, by):
@@ -148,7 +148,10 @@ def record_manual_payment(invoice, *, reason, by, amount=None, reference=""):
         raise ValidationFailed(_("Give a reason for recording a manual payment."))
     with transaction.atomic():
         lock_invoice(invoice)
-        if invoice.payments.filter(method=PaymentMethod.STRIPE, status=Payment.Status.PROCESSING).exists():
+        if (
+            invoice.payments.filter(method=PaymentMethod.STRIPE, status=Payment.Status.PROCESSING).exists()
+            or CardPayment.objects.processing().filter(invoice=invoice).exists()
+        ):
             raise PaymentRejected(
                 _("A card payment for %(invoice)s is still processing; wait for it to finish.")
                 % {"invoice": describe(invoice)}

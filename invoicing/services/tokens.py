@@ -121,6 +121,16 @@ def resolve_payment_link(token: str, *, site):
     site's token, all alike; ``PaymentLinkUnusable`` (answer with the recovery page) for a link
     that is expired, revoked, replaced, or no longer bound to the invoice's balance and currency.
     """
+    return _resolve(token, site=site, still_opens_receipt=False)
+
+
+def resolve_receipt_link(token: str, *, site):
+    """Like ``resolve_payment_link``, but also accepts a link replaced because of a payment on the
+    invoice: the browser coming back from paying part of the balance can still see its receipt."""
+    return _resolve(token, site=site, still_opens_receipt=True)
+
+
+def _resolve(token, *, site, still_opens_receipt):
     if not TOKEN_PATTERN.fullmatch(token or ""):
         raise PaymentLinkInvalid(_("This payment link is not valid."))
     token_hash = hash_token(token)
@@ -132,6 +142,8 @@ def resolve_payment_link(token: str, *, site):
     if link is None or not hmac.compare_digest(link.token_hash, token_hash) or link.invoice.site_id != site.pk:
         raise PaymentLinkInvalid(_("This payment link is not valid."))
     invoice = link.invoice
+    if still_opens_receipt and link.end_reason == PaymentLink.EndReason.PAID_IN_PART and not link.is_expired:
+        return invoice
     if link.ended_at is not None or invoice.payment_link_id != link.pk:
         raise PaymentLinkUnusable(_("This payment link has been replaced or revoked."), link)
     if link.is_expired:

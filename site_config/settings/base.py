@@ -40,6 +40,10 @@ INSTALLED_APPS = [
     "modelcluster",
     "taggit",
     "django_filters",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "anymail",
     "django_tasks",
     "django_tasks_db",
@@ -146,6 +150,14 @@ if os.environ.get("ANYMAIL_WEBHOOK_SECRET"):
     ANYMAIL["WEBHOOK_SECRET"] = os.environ["ANYMAIL_WEBHOOK_SECRET"]
 # A client on the recovery page gets at most one fresh link per invoice in this many minutes.
 INVOICING_FRESH_LINK_MINUTES = int(os.environ.get("INVOICING_FRESH_LINK_MINUTES", "15"))
+# Pay-page requests per minute, per client IP and per payment link (invoicing/ratelimit.py), counted
+# in the default cache; behind load balancers, INVOICING_TRUSTED_PROXIES says how many append to
+# X-Forwarded-For, so that the client's own address is counted.
+INVOICING_RATE_LIMITS = {
+    "ip": int(os.environ.get("INVOICING_RATE_LIMIT_PER_IP", "60")),
+    "token": int(os.environ.get("INVOICING_RATE_LIMIT_PER_LINK", "30")),
+}
+INVOICING_TRUSTED_PROXIES = int(os.environ.get("INVOICING_TRUSTED_PROXIES", "0"))
 
 # Stripe: without a secret key, everything goes to localstripe on this machine.
 STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
@@ -165,6 +177,26 @@ WAGTAIL_SITE_NAME = "Invoicing"
 WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "http://localhost:8000")
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["csv", "pdf", "txt", "xlsx", "zip"]
+
+# The REST API (invoicing.api) sets its own authentication, permissions and errors per view, so
+# that it works in any project; the project only says how its schema is generated.
+REST_FRAMEWORK = {"DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema"}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Invoicing API",
+    "DESCRIPTION": "Invoices, payments and statistics of the websites you bill for.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"InvoiceStatusEnum": "invoicing.lifecycle.InvoiceStatus"},
+    "PREPROCESSING_HOOKS": ["invoicing.api.schema.only_invoicing_endpoints"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "invoicing.api.schema.add_error_responses",
+    ],
+}
 
 LOGGING = {
     "version": 1,

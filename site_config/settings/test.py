@@ -11,3 +11,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"  # noqa: F405
 WAGTAILADMIN_BASE_URL = "http://testserver"
 ANYMAIL = {"WEBHOOK_SECRET": "tracking:test-secret"}  # the delivery-tracking webhook tests authenticate with it
+# Generous, so that tests never trip over each other's counts; the rate-limit tests lower them.
+INVOICING_RATE_LIMITS = {"ip": 100_000, "token": 100_000}
+# The tests run against localstripe, whose fake Stripe.js needs the offline card widget.
+STRIPE_OFFLINE_JS = True

@@ -1,7 +1,5 @@
 """Invoices and receipts as documents, and where their PDFs can be downloaded."""
 
-import io
-import zipfile
 from decimal import Decimal
 from urllib.parse import urlsplit
 
@@ -109,20 +107,6 @@ class TestAdminDownloads:
 
     def test_an_unknown_invoice_is_a_404(self, admin_client, db):
         assert admin_client.get(reverse("wagtailsnippets_invoicing_invoice:pdf", args=[999999])).status_code == 404
-
-    def test_bulk_download_gives_a_zip_of_pdfs(self, admin_client, site_a, billing):
-        invoices = [open_invoice(site_a)[0] for _ in range(3)] + [draft_invoice(site_a)]
-        url = reverse("wagtail_bulk_action", args=["invoicing", "invoice", "download_pdfs"])
-        query = "?" + "&".join(f"id={invoice.pk}" for invoice in invoices)
-        confirmation = admin_client.get(url + query)
-        assert confirmation.status_code == 200 and "Download PDFs" in confirmation.content.decode()
-        response = admin_client.post(url + query)
-        assert response["Content-Type"] == "application/zip"
-        archive = zipfile.ZipFile(io.BytesIO(response.content))
-        expected = {f"invoice-{i.number}.pdf" for i in invoices[:3]} | {f"invoice-draft-{invoices[3].pk}.pdf"}
-        assert set(archive.namelist()) == expected
-        for invoice in invoices[:3]:
-            assert invoice.number in pdf_text(archive.read(f"invoice-{invoice.number}.pdf"))
 
 
 def get(client, url):

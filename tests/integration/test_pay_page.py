@@ -37,7 +37,7 @@ def test_the_link_shows_the_invoice_on_its_sites_branding(client, issued):
 def test_token_pages_send_protective_headers(client, issued):
     response = get(client, issued[1].url)
     assert "no-store" in response["Cache-Control"]
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "strict-origin"  # the origin only: never the path, which holds the token
     assert response["X-Frame-Options"] == "DENY"
     csp = response["Content-Security-Policy"]
     assert "frame-ancestors 'none'" in csp and "default-src 'self'" in csp

@@ -1,0 +1,54 @@
+"""The invoice listing's filters, in Wagtail's filter drawer. Choices come from the user's websites only."""
+
+import django_filters
+from django import forms
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
+from wagtail.admin.widgets import BooleanRadioSelect
+from wagtail.snippets.widgets import AdminSnippetChooser
+
+from ..access import billing_sites, scope_to_user
+from ..lifecycle import InvoiceStatus
+from ..models import Client, Invoice
+from ..money import CURRENCY_CHOICES
+
+
+def user_sites(request):
+    return billing_sites(request.user if request else None)
+
+
+def user_clients(request):
+    return scope_to_user(Client.objects.all(), request.user if request else None)
+
+
+class InvoiceFilterSet(WagtailFilterSet):
+    status = django_filters.ChoiceFilter(
+        label=_("Status"), choices=InvoiceStatus.choices, empty_label=_("All"), widget=forms.RadioSelect
+    )
+    overdue = django_filters.BooleanFilter(label=_("Overdue"), method="filter_overdue", widget=BooleanRadioSelect)
+    site = django_filters.ModelChoiceFilter(label=_("Website"), queryset=user_sites)
+    # A chooser, not a <select>: a website may have thousands of clients, and the listing renders
+    # only the chosen one.
+    client = django_filters.ModelChoiceFilter(
+        label=_("Client"), queryset=user_clients, widget=AdminSnippetChooser(Client)
+    )
+    issued = django_filters.DateFromToRangeFilter(
+        label=_("Issue date"), field_name="issued_at", widget=DateRangePickerWidget
+    )
+    due = django_filters.DateFromToRangeFilter(label=_("Due date"), field_name="due_date", widget=DateRangePickerWidget)
+    currency = django_filters.ChoiceFilter(
+        label=_("Currency"), choices=CURRENCY_CHOICES, empty_label=_("All"), widget=forms.RadioSelect
+    )
+
+    class Meta:
+        model = Invoice
+        fields = []
+
+    def filter_overdue(self, queryset, name, value):
+        # Overdue is derived (open and past its due date), as ``Invoice.is_overdue`` says.
+        if value is None:
+            return queryset
+        overdue = Q(status=InvoiceStatus.OPEN, due_date__lt=timezone.localdate())
+        return queryset.filter(overdue) if value else queryset.exclude(overdue)

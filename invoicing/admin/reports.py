@@ -1,0 +1,175 @@
+"""The billing report: the figures of ``services.stats`` by month and currency, for the websites
+the user may bill for, with a period filter (the last 12 months by default) and CSV/XLSX export."""
+
+import django_filters
+from django.urls import path, reverse
+from django.utils.formats import date_format
+from django.utils.functional import cached_property
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
+from wagtail.admin.menu import MenuItem
+from wagtail.admin.ui.tables import Column
+from wagtail.admin.views.reports import ReportView
+from wagtail.permission_policies import ModelPermissionPolicy
+
+from ..access import billing_sites
+from ..models import Invoice, PaymentMethod
+from ..money import format_money
+from ..services.stats import invoice_stats, monthly_stats, trailing_months
+
+REPORT_URL_NAME = "invoicing_billing_report"
+REPORT_MONTHS = 12
+# Reading invoices is what the report needs; editing them implies it.
+REPORT_PERMISSIONS = ["view", "add", "change"]
+invoice_permissions = ModelPermissionPolicy(Invoice)
+
+
+def user_may_read_reports(user):
+    return invoice_permissions.user_has_any_permission(user, REPORT_PERMISSIONS)
+
+
+def _keep(queryset, name, value):
+    """The filters choose the period and the website; the statistics service applies them."""
+    return queryset
+
+
+class BillingReportFilterSet(WagtailFilterSet):
+    period = django_filters.DateFromToRangeFilter(
+        label=_("Period"), method=_keep, widget=DateRangePickerWidget, help_text=_("By default, the last 12 months.")
+    )
+    site = django_filters.ModelChoiceFilter(
+        label=_("Website"),
+        method=_keep,
+        # Only the user's websites: any other choice is invalid, and an invalid form filters nothing.
+        queryset=lambda request: billing_sites(request.user),
+        empty_label=_("All your websites"),
+    )
+
+    class Meta:
+        model = Invoice
+        fields = []
+
+
+def _money(name, label):
+    return Column(name, label=label, accessor=lambda row: format_money(getattr(row, name), row.currency))
+
+
+def _method_column(method):
+    return Column(
+        f"method_{method.value}",
+        label=method.label,
+        accessor=lambda row: format_money(row.by_method[method.value].amount, row.currency),
+    )
+
+
+def _method_export(method):
+    return {
+        f"by_method.{method.value}.count": format_lazy(_("{method}: payments"), method=method.label),
+        f"by_method.{method.value}.amount": format_lazy(_("{method}: received"), method=method.label),
+        f"by_method.{method.value}.refunded": format_lazy(_("{method}: refunded"), method=method.label),
+    }
+
+
+class BillingReportView(ReportView):
+    page_title = _("Billing report")
+    header_icon = "table"
+    results_template_name = "invoicing/admin/report_billing_results.html"
+    index_url_name = REPORT_URL_NAME
+    index_results_url_name = f"{REPORT_URL_NAME}_results"
+    filterset_class = BillingReportFilterSet
+    permission_policy = invoice_permissions
+    any_permission_required = REPORT_PERMISSIONS
+    export_filename = "billing-report"
+    no_results_message = _("No invoices were issued and no payments received in this period.")
+    columns = [
+        Column("month", label=_("Month"), accessor=lambda row: date_format(row.month, "YEAR_MONTH_FORMAT")),
+        Column("currency", label=_("Currency")),
+        Column("invoice_count", label=_("Invoices")),
+        Column("paid_count", label=_("Paid")),
+        Column("unpaid_count", label=_("Unpaid")),
+        _money("invoiced", _("Invoiced")),
+        _money("collected", _("Collected")),
+        _money("outstanding", _("Still owed")),
+        Column("average_days_to_pay", label=_("Average days to pay")),
+        *(_method_column(method) for method in PaymentMethod),
+    ]
+    export_headings = {
+        "month": _("Month"),
+        "currency": _("Currency"),
+        "invoice_count": _("Invoices"),
+        "paid_count": _("Paid"),
+        "unpaid_count": _("Unpaid"),
+        "uncollectible_count": _("Uncollectible"),
+        "invoiced": _("Invoiced"),
+        "collected": _("Collected"),
+        "outstanding": _("Still owed"),
+        "average_days_to_pay": _("Average days to pay"),
+        **{field: heading for method in PaymentMethod for field, heading in _method_export(method).items()},
+    }
+    list_export = list(export_headings)
+    custom_field_preprocess = {
+        # A month, not a day, in both formats.
+        "month": {fmt: (lambda month: month.strftime("%Y-%m")) for fmt in ReportView.FORMATS},
+    }
+
+    @cached_property
+    def chosen(self):
+        if self.filters and self.filters.is_valid():
+            return self.filters.form.cleaned_data
+        return {}
+
+    @cached_property
+    def period(self):
+        start, end = trailing_months(REPORT_MONTHS)
+        chosen = self.chosen.get("period")
+        if chosen:
+            # The range field gives local midnights; their days are the period's.
+            start = chosen.start.date() if chosen.start else start
+            end = chosen.stop.date() if chosen.stop else end
+        return start, end
+
+    @cached_property
+    def sites(self):
+        sites = billing_sites(self.request.user)
+        site = self.chosen.get("site")
+        return sites.filter(pk=site.pk) if site else sites
+
+    @cached_property
+    def summary(self):
+        """The period's figures per currency, with today's open balances."""
+        start, end = self.period
+        return invoice_stats(self.sites, start=start, end=end)
+
+    def get_page_subtitle(self):
+        start, end = self.period
+        return f"{date_format(start)} – {date_format(end)}"
+
+    def get_queryset(self):
+        start, end = self.period
+        return monthly_stats(self.sites, start=start, end=end)
+
+    def filter_queryset(self, queryset):
+        return queryset
+
+
+class BillingReportMenuItem(MenuItem):
+    def is_shown(self, request):
+        return user_may_read_reports(request.user)
+
+
+def billing_report_menu_item():
+    return BillingReportMenuItem(
+        _("Billing"), reverse(REPORT_URL_NAME), name="billing-report", icon_name="table", order=1300
+    )
+
+
+def billing_report_urls():
+    return [
+        path("reports/billing/", BillingReportView.as_view(), name=REPORT_URL_NAME),
+        path(
+            "reports/billing/results/",
+            BillingReportView.as_view(results_only=True),
+            name=BillingReportView.index_results_url_name,
+        ),
+    ]

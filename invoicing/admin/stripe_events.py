@@ -1,0 +1,157 @@
+"""The Stripe webhook inbox, read-only: every event received, what became of it, and a "replay"
+that applies a stored event again through the same service as the webhook. Staff see their
+websites' events; events that could not be tied to a website are for superusers only."""
+
+import logging
+
+import django_filters
+from django.contrib import messages
+from django.contrib.admin.utils import quote, unquote
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path, reverse
+from django.utils.functional import cached_property
+from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
+from django.views.generic import TemplateView
+from wagtail.admin.filters import WagtailFilterSet
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+from wagtail.admin.widgets import HeaderButton, ListingButton
+from wagtail.snippets.views.snippets import IndexView, InspectView, SnippetViewSet
+
+from ..access import scope_to_user
+from ..exceptions import InvoicingError
+from ..models import StripeEvent
+from ..services.stripe_events import replay_stripe_event
+from .access import SiteScopedViewSetMixin
+
+logger = logging.getLogger(__name__)
+
+# Replaying applies money to invoices, as marking one paid does: it takes the same permission.
+REPLAY_PERMISSION = "invoicing.change_invoice"
+
+
+def replay_url(event):
+    return reverse(StripeEvent.snippet_viewset.get_url_name("replay"), args=[quote(event.pk)])
+
+
+def event_types():
+    return [(kind, kind) for kind in StripeEvent.objects.order_by("type").values_list("type", flat=True).distinct()]
+
+
+class StripeEventFilterSet(WagtailFilterSet):
+    type = django_filters.ChoiceFilter(label=_("Type"), choices=event_types)
+
+    class Meta:
+        model = StripeEvent
+        fields = ["status", "type"]
+
+
+class StripeEventIndexView(IndexView):
+    def get_list_more_buttons(self, instance):
+        buttons = super().get_list_more_buttons(instance)
+        if self.request.user.has_perm(REPLAY_PERMISSION):
+            buttons.append(ListingButton(_("Replay"), replay_url(instance), icon_name="resubmit", priority=30))
+        return buttons
+
+
+class StripeEventInspectView(InspectView):
+    @cached_property
+    def header_buttons(self):
+        if not self.request.user.has_perm(REPLAY_PERMISSION):
+            return []
+        return [HeaderButton(_("Replay"), replay_url(self.object), icon_name="resubmit")]
+
+
+class ReplayView(WagtailAdminTemplateMixin, TemplateView):
+    """Confirm, then apply the stored event again. Applying an event twice is harmless: the
+    services count each payment and each refund once."""
+
+    template_name = "invoicing/admin/stripe_event_replay.html"
+    header_icon = "resubmit"
+    model = index_url_name = inspect_url_name = None
+
+    def setup(self, request, pk, *args, **kwargs):
+        super().setup(request, *args, **kwargs)
+        events = scope_to_user(StripeEvent.objects.select_related("invoice", "site"), request.user)
+        self.event = get_object_or_404(events, pk=unquote(str(pk)))
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.has_perm(REPLAY_PERMISSION):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_page_title(self):
+        return _("Replay")
+
+    def get_page_subtitle(self):
+        return str(self.event)
+
+    def get_breadcrumbs_items(self):
+        return self.breadcrumbs_items + [
+            {"url": reverse(self.index_url_name), "label": capfirst(StripeEvent._meta.verbose_name_plural)},
+            {"url": self.inspect_url(), "label": str(self.event)},
+            {"url": "", "label": self.get_page_title()},
+        ]
+
+    def inspect_url(self):
+        return reverse(self.inspect_url_name, args=[quote(self.event.pk)])
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(event=self.event, cancel_url=self.inspect_url(), **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        try:
+            replay_stripe_event(self.event, by=request.user)
+        except InvoicingError as exc:
+            messages.error(request, exc.message)
+        except Exception:
+            # The service stored the failure on the event and logged it; Stripe's own retries go on.
+            self.event.refresh_from_db()
+            messages.error(
+                request, _("The event could not be applied: %(error)s") % {"error": self.event.error or _("unknown")}
+            )
+        else:
+            self.event.refresh_from_db()
+            messages.success(
+                request,
+                _("Event %(event)s replayed: %(status)s.")
+                % {"event": self.event.event_id, "status": self.event.get_status_display().lower()},
+            )
+        return redirect(self.inspect_url())
+
+
+class StripeEventViewSet(SiteScopedViewSetMixin, SnippetViewSet):
+    model = StripeEvent
+    icon = "history"
+    menu_label = _("Stripe events")
+    menu_order = 230
+    add_to_admin_menu = True
+    index_view_class = StripeEventIndexView
+    inspect_view_class = StripeEventInspectView
+    inspect_view_enabled = True
+    list_display = ["type", "event_id", "status", "error", "received_at", "invoice"]
+    filterset_class = StripeEventFilterSet
+    search_backend_name = None
+    search_fields = ["event_id", "type", "invoice__number"]
+    inspect_view_fields = [
+        "type",
+        "event_id",
+        "status",
+        "error",
+        "attempts",
+        "livemode",
+        "site",
+        "invoice",
+        "received_at",
+        "processed_at",
+        "payload",
+    ]
+
+    def get_queryset(self, request):
+        return StripeEvent.objects.select_related("invoice", "site")
+
+    def get_urlpatterns(self):
+        return super().get_urlpatterns() + [
+            path("replay/<str:pk>/", self.construct_view(ReplayView), name="replay"),
+        ]

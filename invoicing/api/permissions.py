@@ -1,0 +1,33 @@
+"""Who may call the invoice endpoints: an active staff user with the invoice model permission that
+the action needs. Which invoices they see is narrowed separately, by site (``access.scope_to_user``)."""
+
+from rest_framework.permissions import BasePermission
+
+# The model permission ("view", "add", "change", "delete") that each viewset action needs.
+ACTION_PERMISSIONS = {
+    "list": "view",
+    "retrieve": "view",
+    "pdf": "view",
+    "stats": "view",
+    "create": "add",
+    "update": "change",
+    "partial_update": "change",
+    "send_email": "change",
+    "mark_paid": "change",
+    "void": "change",
+    "destroy": "delete",
+}
+
+
+class HasInvoicePermission(BasePermission):
+    """Staff only; the action's ``invoicing.<action>_invoice`` permission (superusers have all)."""
+
+    def has_permission(self, request, view):
+        user = request.user
+        if not (user and user.is_authenticated and user.is_active and user.is_staff):
+            return False
+        if view.action is None:
+            return True  # a method this URL does not have: let the view answer 405
+        action = ACTION_PERMISSIONS.get(view.action)
+        # An action missing from the table is refused rather than left open.
+        return action is not None and user.has_perm(f"invoicing.{action}_invoice")

@@ -1,0 +1,51 @@
+"""OpenAPI details that drf-spectacular cannot infer: the error answers every operation can give.
+
+Each error body is ``{"code": ..., "detail": ...}`` (validation errors add ``fields``), so clients
+and the fuzzing tests can check error responses against the schema as strictly as successes."""
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "code": {"type": "string", "description": "Stable, for programs: e.g. invalid_transition."},
+        "detail": {"type": "string", "description": "For people."},
+        "fields": {
+            "type": "object",
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+            "description": "Validation errors: the messages of each field (e.g. lines[0].unit_price).",
+        },
+    },
+    "required": ["code", "detail"],
+}
+
+ERRORS = {
+    "400": "Invalid input; `fields` names each field in error.",
+    "401": "Not authenticated.",
+    "403": "Not allowed (permission, or CSRF on the public POST).",
+    "404": "Not found (or another website's).",
+    "405": "Method not allowed.",
+    "406": "Not acceptable.",
+    "409": "Not possible in the invoice's current state.",
+    "410": "This payment link is expired, revoked or replaced.",
+    "415": "Send JSON.",
+    "429": "Too many requests; see Retry-After.",
+    "503": "The payment provider is unreachable; nothing changed, try again.",
+}
+
+
+def only_invoicing_endpoints(endpoints):
+    """drf-spectacular preprocessing hook: this schema documents the invoicing API, not Wagtail's admin API."""
+    return [endpoint for endpoint in endpoints if endpoint[3].__module__.startswith("invoicing.")]
+
+
+def add_error_responses(result, generator, request, public):
+    """drf-spectacular postprocessing hook: the Error component, and the error answers of each operation."""
+    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    reference = {"$ref": "#/components/schemas/Error"}
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            responses = operation.setdefault("responses", {})
+            for code, description in ERRORS.items():
+                responses.setdefault(
+                    code, {"description": description, "content": {"application/json": {"schema": reference}}}
+                )
+    return result

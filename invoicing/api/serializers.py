@@ -1,0 +1,319 @@
+"""What the invoice endpoints read and write. The seed's field names are kept (``reference_id``,
+``website``, ``amount``, ``is_paid``, ``payment``, ``token_expires_at``, ``email_sent*``).
+
+Money and every other decimal is a JSON string, in and out (``"25.00"``): a JSON number is refused,
+naming the field, because a client's float would already have lost the cents. Totals and amounts
+due are computed on the server; they are never read from a request."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.fields import get_attribute
+from wagtail.models import Site
+
+from ..access import billing_sites, scope_to_user
+from ..mail.kinds import EmailKind
+from ..models import Client, Invoice, OutboundEmail, Payment
+from ..money import CURRENCY_CHOICES, round_money
+
+# Bounds that keep every total within the money columns (15 integer digits).
+MAX_LINES = 50
+MAX_QUANTITY = 100_000
+MAX_UNIT_PRICE = 10_000_000
+MAX_DUE_DAYS_AHEAD = 3650
+
+
+class DecimalString(serializers.DecimalField):
+    """A decimal sent as a JSON string; a JSON number is refused."""
+
+    default_error_messages = {
+        "not_a_string": _('Send this value as a string, such as "25.00", not as a JSON number.'),
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("coerce_to_string", True)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("not_a_string")
+        return super().to_internal_value(data.strip())
+
+
+@extend_schema_field({"type": "string", "format": "decimal", "example": "120.00"})
+class MoneyField(serializers.Field):
+    """An amount, as a string rounded to its currency's exponent; ``currency`` is the dotted path
+    from the serialized object to that currency."""
+
+    def __init__(self, *, currency="currency", **kwargs):
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+        self.currency_attrs = currency.split(".")
+
+    def get_attribute(self, instance):
+        return super().get_attribute(instance), get_attribute(instance, self.currency_attrs)
+
+    def to_representation(self, value):
+        amount, currency = value
+        return str(round_money(amount, currency))
+
+
+class RefundedField(MoneyField):
+    """Refunded so far: the viewset's ``refunded_amount`` annotation, else one query."""
+
+    def get_attribute(self, payment):
+        if hasattr(payment, "refunded_amount"):
+            return payment.refunded_amount or 0, payment.currency  # the annotation is None without refunds
+        return payment.amount_refunded, payment.currency
+
+
+class LineSerializer(serializers.Serializer):
+    description = serializers.CharField(max_length=500)
+    quantity = DecimalString(
+        max_digits=12, decimal_places=3, min_value=Decimal("0.001"), max_value=MAX_QUANTITY, default="1"
+    )
+    unit_price = DecimalString(
+        max_digits=18, decimal_places=3, min_value=-MAX_UNIT_PRICE, max_value=MAX_UNIT_PRICE, help_text=_("Before tax.")
+    )
+    tax_rate = DecimalString(max_digits=5, decimal_places=2, min_value=0, max_value=100, default="0")
+    total = serializers.SerializerMethodField(help_text=_("Quantity × unit price, before tax, rounded."))
+
+    def get_total(self, line) -> str:
+        return str(line.total) if hasattr(line, "total") else None
+
+
+class PaymentSerializer(serializers.ModelSerializer):
+    amount = MoneyField()
+    refunded = RefundedField(help_text=_("Refunded so far."))
+    reference = serializers.CharField(source="provider_reference", read_only=True)
+
+    class Meta:
+        model = Payment
+        fields = ["id", "method", "status", "amount", "refunded", "currency", "reference", "note", "created_at"]
+        read_only_fields = fields
+
+
+class EmailStatusSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OutboundEmail
+        fields = ["id", "kind", "status", "delivery", "to_email", "attempts", "last_error", "created_at", "sent_at"]
+        read_only_fields = fields
+
+
+class IssuedLinkSerializer(serializers.Serializer):
+    """The pay link with its raw token. It appears in the one response that issued or rotated it."""
+
+    url = serializers.URLField(read_only=True)
+    expires_at = serializers.DateTimeField(read_only=True)
+
+
+class InvoiceSerializer(serializers.ModelSerializer):
+    """An invoice as the list shows it."""
+
+    reference_id = serializers.CharField(read_only=True, allow_null=True, help_text=_("The number; null for drafts."))
+    website = serializers.IntegerField(source="site_id", read_only=True)
+    website_name = serializers.CharField(source="site.site_name", read_only=True)
+    client = serializers.IntegerField(source="client_id", read_only=True)
+    client_name = serializers.CharField(source="client.name", read_only=True)
+    issued_by = serializers.IntegerField(source="issued_by_id", read_only=True, allow_null=True)
+    subtotal = MoneyField()
+    tax = MoneyField()
+    amount = MoneyField(help_text=_("The total, tax included."))
+    amount_paid = MoneyField()
+    amount_due = MoneyField()
+    is_paid = serializers.BooleanField(read_only=True)
+    is_overdue = serializers.BooleanField(read_only=True, help_text=_("Open and past its due date."))
+    is_partially_paid = serializers.BooleanField(read_only=True)
+    payment = serializers.SerializerMethodField(help_text=_("The latest successful payment."))
+    token_expires_at = serializers.DateTimeField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Invoice
+        fields = [
+            "id",
+            "reference_id",
+            "status",
+            "website",
+            "website_name",
+            "client",
+            "client_name",
+            "issued_by",
+            "title",
+            "description",
+            "currency",
+            "subtotal",
+            "tax",
+            "amount",
+            "amount_paid",
+            "amount_due",
+            "due_date",
+            "allow_partial_payments",
+            "is_paid",
+            "is_overdue",
+            "is_partially_paid",
+            "payment",
+            "issued_at",
+            "paid_at",
+            "closed_at",
+            "close_reason",
+            "token_expires_at",
+            "email_sent",
+            "email_sent_at",
+            "email_sent_count",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def to_representation(self, invoice):
+        data = super().to_representation(invoice)
+        data["reference_id"] = invoice.number or None
+        return data
+
+    @extend_schema_field(PaymentSerializer(allow_null=True))
+    def get_payment(self, invoice):
+        # ``payments_with_refunds`` is prefetched by the viewset (newest first): lists keep a fixed query count.
+        payments = invoice.payments_with_refunds
+        payment = next((p for p in payments if p.status == Payment.Status.SUCCEEDED), None)
+        return PaymentSerializer(payment).data if payment else None
+
+
+class InvoiceDetailSerializer(InvoiceSerializer):
+    """One invoice with its lines, payments and latest email; ``payment_link`` only right after
+    the link was issued or rotated (the raw token is never stored, so it cannot be shown again)."""
+
+    lines = LineSerializer(many=True, read_only=True)
+    payments = serializers.SerializerMethodField()
+    last_email = serializers.SerializerMethodField()
+    payment_link = serializers.SerializerMethodField(
+        help_text=_("Only in the response that issued or rotated the link: keep it, it is not shown again.")
+    )
+
+    class Meta(InvoiceSerializer.Meta):
+        fields = InvoiceSerializer.Meta.fields + ["lines", "payments", "last_email", "payment_link"]
+        read_only_fields = fields
+
+    @extend_schema_field(PaymentSerializer(many=True))
+    def get_payments(self, invoice):
+        return PaymentSerializer(invoice.payments_with_refunds, many=True).data
+
+    @extend_schema_field(EmailStatusSerializer(allow_null=True))
+    def get_last_email(self, invoice):
+        email = invoice.emails.order_by("-created_at", "-id").first()
+        return EmailStatusSerializer(email).data if email else None
+
+    @extend_schema_field(IssuedLinkSerializer(allow_null=True))
+    def get_payment_link(self, invoice):
+        link = self.context.get("issued_link")
+        return IssuedLinkSerializer(link).data if link else None
+
+
+class InvoiceWriteSerializer(serializers.Serializer):
+    """Create or edit a draft. ``issue`` issues it at once; ``send_email`` also emails it."""
+
+    website = serializers.PrimaryKeyRelatedField(queryset=Site.objects.none())
+    client = serializers.PrimaryKeyRelatedField(queryset=Client.objects.none())
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(allow_blank=True, required=False, max_length=10_000)
+    currency = serializers.ChoiceField(choices=CURRENCY_CHOICES, required=False, help_text=_("Default: the website's."))
+    due_date = serializers.DateField(
+        required=False, allow_null=True, help_text=_("Default: today plus the website's payment terms.")
+    )
+    allow_partial_payments = serializers.BooleanField(required=False)
+    lines = LineSerializer(many=True, allow_empty=False, max_length=MAX_LINES)
+    issue = serializers.BooleanField(default=False, write_only=True, help_text=_("Issue it: number and pay link."))
+    send_email = serializers.BooleanField(default=False, write_only=True, help_text=_("Issue it and email it."))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # No request while the schema is generated: then nothing can be chosen.
+        user = getattr(self.context.get("request"), "user", None)
+        self.fields["website"].queryset = billing_sites(user)
+        self.fields["client"].queryset = scope_to_user(Client.objects.all(), user)
+        if self.instance is not None:
+            # Issuing is its own step once the draft exists; creating can do both at once.
+            del self.fields["issue"], self.fields["send_email"]
+
+    def validate_due_date(self, value):
+        if value and value > timezone.localdate() + timedelta(days=MAX_DUE_DAYS_AHEAD):
+            raise serializers.ValidationError(_("A due date more than ten years ahead is surely a mistake."))
+        return value
+
+    def validate(self, attrs):
+        site = attrs.get("website") or getattr(self.instance, "site", None)
+        client = attrs.get("client") or getattr(self.instance, "client", None)
+        if site and client and client.site_id != site.pk:
+            raise serializers.ValidationError({"client": _("This client belongs to another website.")})
+        return attrs
+
+    def service_fields(self):
+        """The validated data as the invoice services name it."""
+        data = dict(self.validated_data)
+        data.pop("issue", None)
+        data.pop("send_email", None)
+        if "website" in data:
+            data["site"] = data.pop("website")
+        return data
+
+
+def draft_as_input(invoice):
+    """A draft as ``InvoiceWriteSerializer`` takes it: a PATCH is merged into this, then validated
+    whole, so that a partial update can never leave half a line."""
+    return {
+        "website": invoice.site_id,
+        "client": invoice.client_id,
+        "title": invoice.title,
+        "description": invoice.description,
+        "currency": invoice.currency,
+        "due_date": invoice.due_date.isoformat() if invoice.due_date else None,
+        "allow_partial_payments": invoice.allow_partial_payments,
+        "lines": [
+            {
+                "description": line.description,
+                "quantity": str(line.quantity),
+                "unit_price": str(line.unit_price),
+                "tax_rate": str(line.tax_rate),
+            }
+            for line in invoice.lines.all()
+        ],
+    }
+
+
+class MarkPaidSerializer(serializers.Serializer):
+    amount = DecimalString(
+        max_digits=18,
+        decimal_places=3,
+        min_value=Decimal("0.001"),
+        required=False,
+        help_text=_("Default: the whole amount due."),
+    )
+    reason = serializers.CharField(max_length=1000, help_text=_("Why it is recorded by hand, e.g. “Bank transfer”."))
+    reference = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=_("The bank's or the payer's reference; recording it twice records one payment."),
+    )
+
+
+class VoidSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=1000)
+
+
+class SendEmailSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=EmailKind.choices, default=EmailKind.INVOICE)
+
+
+class SendEmailResultSerializer(serializers.Serializer):
+    email = EmailStatusSerializer(read_only=True)
+    invoice = InvoiceDetailSerializer(read_only=True)
+
+
+class PaymentResultSerializer(serializers.Serializer):
+    payment = PaymentSerializer(read_only=True)
+    invoice = InvoiceDetailSerializer(read_only=True)

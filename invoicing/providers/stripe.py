@@ -1,0 +1,197 @@
+"""Stripe, through its Python SDK: the only module that imports ``stripe`` (import-linter checks).
+
+Money crosses Stripe's API in minor units, converted here with Stripe's own currency table.
+Whatever goes wrong on the way to Stripe becomes ``ProviderUnavailable`` (nothing changed, a retry
+is safe) or ``PaymentRejected`` (Stripe refused the request itself).
+"""
+
+import json
+import logging
+from contextlib import contextmanager
+from functools import lru_cache
+
+import stripe
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from ..exceptions import PaymentRejected, ProviderUnavailable
+from ..money import from_minor_units, round_money, to_minor_units
+from .base import PaymentProvider, ProviderIntent, ProviderRefund, WebhookSignatureInvalid
+
+logger = logging.getLogger(__name__)
+
+# No telemetry id under ~/.config/stripe, and no timing data sent along with requests.
+stripe.enable_telemetry = False
+
+WEBHOOK_TOLERANCE_SECONDS = 300
+# The key settings use when no Stripe key is configured: everything then goes to localstripe.
+LOCALSTRIPE_SECRET_KEY = "sk_test_localstripe"  # noqa: S105 - a placeholder that localstripe accepts
+# Stripe's minimum charge amounts (docs.stripe.com/currencies#minimum-and-maximum-charge-amounts).
+MINIMUM_CHARGE = {
+    "AUD": "0.50",
+    "CAD": "0.50",
+    "CHF": "0.50",
+    "CZK": "15.00",
+    "DKK": "2.50",
+    "EUR": "0.50",
+    "GBP": "0.30",
+    "JPY": "50",
+    "NOK": "3.00",
+    "PLN": "2.00",
+    "SEK": "3.00",
+    "USD": "0.50",
+}
+# Stripe lists none for the three-decimal currencies; half a unit is above any of its minimums.
+DEFAULT_MINIMUM_CHARGE = "0.5"
+UNREACHABLE = (
+    stripe.APIConnectionError,
+    stripe.APIError,
+    stripe.RateLimitError,
+    stripe.AuthenticationError,
+    stripe.PermissionError,
+)
+
+
+@lru_cache(maxsize=8)
+def _client(secret_key, api_base, timeout, retries):
+    return stripe.StripeClient(
+        secret_key,
+        base_addresses={"api": api_base},
+        http_client=stripe.RequestsClient(timeout=timeout),
+        max_network_retries=retries,
+    )
+
+
+@contextmanager
+def _calling_stripe(action):
+    try:
+        yield
+    except stripe.CardError as exc:
+        raise PaymentRejected(exc.user_message or _("The card was declined.")) from exc
+    except UNREACHABLE as exc:
+        logger.warning("Stripe unavailable while trying to %s: %s", action, exc)
+        raise ProviderUnavailable(
+            _("The card payment service cannot be reached right now. Nothing was charged; please try again shortly.")
+        ) from exc
+    except stripe.StripeError as exc:
+        logger.error("Stripe refused to %s: %s", action, exc)
+        raise PaymentRejected(_("The card payment service refused this payment; please contact us.")) from exc
+
+
+def _received_minor(data):
+    if data.get("amount_received") is not None:
+        return data["amount_received"]
+    # localstripe omits amount_received; Stripe always sends it. Count only a captured, paid charge.
+    charge = data.get("latest_charge")
+    if isinstance(charge, dict) and charge.get("status") == "succeeded" and charge.get("captured"):
+        return charge["amount"]
+    return 0
+
+
+def _refund(data):
+    currency = data["currency"].upper()
+    return ProviderRefund(
+        id=data["id"],
+        status=data.get("status") or "",
+        amount=from_minor_units(data["amount"], currency),
+        currency=currency,
+        intent_id=data.get("payment_intent") or "",
+    )
+
+
+class StripeProvider(PaymentProvider):
+    name = "stripe"
+
+    def __init__(self, *, secret_key, publishable_key, api_base, timeout=10, retries=2):
+        self.publishable_key = publishable_key
+        self.livemode = secret_key.startswith(("sk_live_", "rk_live_"))
+        # localstripe's fake Stripe.js cannot confirm a payment, so offline the server does it.
+        self.offline = secret_key == LOCALSTRIPE_SECRET_KEY
+        self._stripe = _client(secret_key, api_base, timeout, retries)
+
+    @classmethod
+    def from_settings(cls):
+        return cls(
+            secret_key=settings.STRIPE_SECRET_KEY,
+            publishable_key=settings.STRIPE_PUBLISHABLE_KEY,
+            api_base=settings.STRIPE_API_BASE,
+            timeout=getattr(settings, "STRIPE_TIMEOUT_SECONDS", 10),
+            retries=getattr(settings, "STRIPE_NETWORK_RETRIES", 2),
+        )
+
+    def minimum_amount(self, currency):
+        return round_money(MINIMUM_CHARGE.get(currency.upper(), DEFAULT_MINIMUM_CHARGE), currency)
+
+    def intent_from_event(self, data):
+        currency = data["currency"].upper()
+        error = data.get("last_payment_error") or {}
+        return ProviderIntent(
+            id=data["id"],
+            status=data["status"],
+            amount=from_minor_units(data["amount"], currency),
+            amount_received=from_minor_units(_received_minor(data), currency),
+            currency=currency,
+            livemode=bool(data.get("livemode")),
+            metadata=dict(data.get("metadata") or {}),
+            client_secret=data.get("client_secret") or "",
+            failure_message=error.get("message") or "",
+        )
+
+    def create_intent(self, *, amount, currency, metadata, idempotency_key):
+        params = {
+            "amount": to_minor_units(amount, currency),
+            "currency": currency.lower(),
+            "metadata": metadata,
+            "payment_method_types": ["card"],
+        }
+        with _calling_stripe("create a payment intent"):
+            intent = self._stripe.v1.payment_intents.create(params, {"idempotency_key": idempotency_key})
+        return self.intent_from_event(intent.to_dict())
+
+    def retrieve_intent(self, intent_id):
+        with _calling_stripe("retrieve a payment intent"):
+            return self.intent_from_event(self._stripe.v1.payment_intents.retrieve(intent_id).to_dict())
+
+    def cancel_intent(self, intent_id):
+        with _calling_stripe("cancel a payment intent"):
+            return self.intent_from_event(self._stripe.v1.payment_intents.cancel(intent_id).to_dict())
+
+    def confirm_with_card_offline(self, intent_id, card_id):
+        """localstripe only: attach a card made by its fake Stripe.js (``card_...``), then confirm.
+
+        A card that needs 3-D Secure leaves the intent in ``requires_action``; a declined one
+        raises ``PaymentRejected`` with the bank's reason.
+        """
+        if not self.offline:
+            raise PaymentRejected(_("Cards are confirmed in the browser, by Stripe."))
+        with _calling_stripe("attach a card"):
+            self._stripe.v1.payment_intents.update(intent_id, {"payment_method": card_id})
+        with _calling_stripe("confirm a payment"):
+            # Without arguments: localstripe answers confirm(payment_method=...) with a 500.
+            return self.intent_from_event(self._stripe.v1.payment_intents.confirm(intent_id).to_dict())
+
+    def refund_intent(self, intent_id, *, amount, currency, idempotency_key):
+        params = {"payment_intent": intent_id, "amount": to_minor_units(amount, currency)}
+        with _calling_stripe("refund a payment"):
+            return _refund(self._stripe.v1.refunds.create(params, {"idempotency_key": idempotency_key}).to_dict())
+
+    def list_refunds(self, intent_id):
+        with _calling_stripe("list refunds"):
+            page = self._stripe.v1.refunds.list({"payment_intent": intent_id, "limit": 100})
+            return [_refund(refund.to_dict()) for refund in page.auto_paging_iter()]
+
+    def verify_webhook(self, payload, signature, secrets):
+        try:
+            text = payload.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise WebhookSignatureInvalid(_("The webhook body is not UTF-8.")) from exc
+        for secret in secrets:
+            try:
+                stripe.WebhookSignature.verify_header(text, signature, secret, tolerance=WEBHOOK_TOLERANCE_SECONDS)
+            except stripe.SignatureVerificationError:
+                continue
+            try:
+                return json.loads(text)
+            except ValueError as exc:
+                raise WebhookSignatureInvalid(_("The webhook body is not JSON.")) from exc
+        raise WebhookSignatureInvalid(_("The webhook signature does not match, or it is too old."))

@@ -1,0 +1,155 @@
+"""Bulk actions on many invoices, run as a ``BulkJob`` by a background task. Each invoice goes
+through the same service as the single action, in its own transaction: one invoice's failure is
+recorded with its reason, and the others still go through."""
+
+import logging
+import secrets
+import tempfile
+import zipfile
+
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from ..access import scope_to_user
+from ..exceptions import InvoicingError
+from ..lifecycle import InvoiceStatus
+from ..mail.kinds import EmailKind
+from ..models import BulkJob, Invoice
+from .documents import invoice_pdf, pdf_filename
+from .emails import issue_and_send_invoice, send_invoice_email
+from .invoices import describe, issue_invoice, mark_uncollectible, void_invoice
+from .payments import record_manual_payment
+
+logger = logging.getLogger(__name__)
+
+EXPORTS_DIR = "invoicing/exports"
+
+
+def _send_email(invoice, params, by):
+    if invoice.status == InvoiceStatus.DRAFT:
+        return issue_and_send_invoice(invoice, by=by)
+    return send_invoice_email(invoice, EmailKind.INVOICE, by=by)
+
+
+# What each action does to one invoice: (label shown to people, the service call).
+ACTIONS = {
+    "issue": (gettext_lazy("Issue"), lambda invoice, params, by: issue_invoice(invoice, by=by)),
+    "send_email": (gettext_lazy("Send by email"), _send_email),
+    "mark_paid": (
+        gettext_lazy("Mark paid"),
+        lambda invoice, params, by: record_manual_payment(invoice, reason=params.get("reason", ""), by=by),
+    ),
+    "void": (
+        gettext_lazy("Void"),
+        lambda invoice, params, by: void_invoice(invoice, reason=params.get("reason", ""), by=by),
+    ),
+    "mark_uncollectible": (
+        gettext_lazy("Mark uncollectible"),
+        lambda invoice, params, by: mark_uncollectible(invoice, reason=params.get("reason", ""), by=by),
+    ),
+    "download_pdfs": (gettext_lazy("Download PDFs"), None),  # run by _build_pdf_archive
+}
+
+
+def action_label(action):
+    return ACTIONS[action][0] if action in ACTIONS else action
+
+
+def start_bulk_job(action, invoices, *, by, params=None):
+    """Record a job for ``action`` on ``invoices`` (already narrowed to ``by``'s websites); the
+    caller enqueues the task that runs it."""
+    if action not in ACTIONS:
+        raise ValueError(f"Unknown bulk action {action!r}")
+    invoice_ids = [invoice.pk for invoice in invoices]
+    return BulkJob.objects.create(
+        action=action, created_by=by, params=params or {}, invoice_ids=invoice_ids, total=len(invoice_ids)
+    )
+
+
+def _label(invoice):
+    return f"{describe(invoice)} · {invoice.site.site_name or invoice.site.hostname}"
+
+
+def _invoices(job):
+    """The job's invoices in the order chosen, looked up again through the starter's access: access
+    withdrawn since the job was queued also withdraws the invoices."""
+    found = scope_to_user(Invoice.objects.select_related("site", "client"), job.created_by).in_bulk(job.invoice_ids)
+    return [(pk, found.get(pk)) for pk in job.invoice_ids]
+
+
+def _record(job, invoice_pk, invoice, error=None):
+    """Count one invoice as done, saved at once so that the progress page sees the counts grow."""
+    if error is None:
+        job.succeeded += 1
+        job.save(update_fields=["succeeded"])
+        return
+    job.failed += 1
+    job.failures.append(
+        {"invoice": invoice_pk, "label": _label(invoice) if invoice else _("Invoice #%s") % invoice_pk, "reason": error}
+    )
+    job.save(update_fields=["failed", "failures"])
+
+
+def _run_one(job, invoice, each):
+    """One invoice through its service: ``None`` when it went through, else the reason for people."""
+    try:
+        with transaction.atomic():
+            each(invoice)
+    except InvoicingError as exc:
+        return exc.message
+    except Exception:
+        # Whatever breaks for one invoice must not stop the others: logged in full, shown briefly.
+        logger.exception("Bulk job %s: %s failed for invoice %s", job.pk, job.action, invoice.pk)
+        return _("An unexpected error occurred; it has been logged for the administrators.")
+    return None
+
+
+def _each_invoice(job, each):
+    for invoice_pk, invoice in _invoices(job):
+        if invoice is None:
+            _record(job, invoice_pk, None, _("This invoice no longer exists, or you no longer have access to it."))
+            continue
+        _record(job, invoice_pk, invoice, _run_one(job, invoice, each))
+
+
+def _build_pdf_archive(job):
+    """Every invoice's PDF in one ZIP, kept in the default storage for the job's owner to download."""
+    with tempfile.TemporaryFile() as spool:
+        with zipfile.ZipFile(spool, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            _each_invoice(job, lambda invoice: archive.writestr(pdf_filename(invoice), invoice_pdf(invoice)))
+        if job.succeeded:
+            # A random name: the file is served only through the owner-checked view, never guessed.
+            name = f"{EXPORTS_DIR}/invoices-{job.pk}-{secrets.token_urlsafe(16)}.zip"
+            job.params = {**job.params, "archive": default_storage.save(name, File(spool, name=name))}
+            job.save(update_fields=["params"])
+
+
+def run_bulk_job(job_id):
+    """Run a queued job once; a job that already started (a duplicate task) is left alone."""
+    claimed = BulkJob.objects.filter(pk=job_id, status=BulkJob.Status.QUEUED).update(
+        status=BulkJob.Status.RUNNING, started_at=timezone.now()
+    )
+    if not claimed:
+        return None
+    job = BulkJob.objects.select_related("created_by").get(pk=job_id)
+    try:
+        if job.action == "download_pdfs":
+            _build_pdf_archive(job)
+        else:
+            service = ACTIONS[job.action][1]
+            _each_invoice(job, lambda invoice: service(invoice, job.params, job.created_by))
+    finally:
+        job.status, job.finished_at = BulkJob.Status.DONE, timezone.now()
+        job.save(update_fields=["status", "finished_at"])
+    return job
+
+
+def archive_of(job):
+    """The storage name of a finished PDF job's ZIP, or ``None``."""
+    if job.action != "download_pdfs" or job.status != BulkJob.Status.DONE:
+        return None
+    return job.params.get("archive")

@@ -1,0 +1,255 @@
+"""Paying an invoice by card: start (or reuse) a PaymentIntent for an amount computed here, and
+check the one the browser comes back with. The browser's word never counts; Stripe's does."""
+
+import logging
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from ..exceptions import InvalidTransition, PaymentRejected, ValidationFailed
+from ..lifecycle import COLLECTIBLE_STATES
+from ..models import BillingSettings, CardPayment, InvoiceEvent
+from ..money import MoneyError, exponent, format_money, round_money, to_decimal, to_minor_units
+from ..providers import get_provider
+from .card_payments import sync_card_payment
+from .events import record_event
+from .invoices import describe
+from .locking import lock_invoice
+from .payments import PaymentResult
+
+logger = logging.getLogger(__name__)
+
+Status = CardPayment.Status
+# Intents that the customer can still complete in the browser.
+CONFIRMABLE = frozenset({Status.REQUIRES_PAYMENT_METHOD, Status.REQUIRES_CONFIRMATION, Status.REQUIRES_ACTION})
+
+
+@dataclass(frozen=True)
+class CardCheckout:
+    """What the browser needs to confirm the payment with Stripe.js."""
+
+    intent_id: str
+    client_secret: str
+    publishable_key: str
+    amount: Decimal
+    currency: str
+
+
+@dataclass(frozen=True)
+class CardOutcome:
+    status: str  # succeeded, processing, requires_action, requires_payment_method or canceled
+    result: PaymentResult | None  # set once this call or an earlier one counted the payment
+    message: str
+
+
+def card_payment_processing(invoice):
+    """A card payment is on its way: the page offers no second pay button, and no manual entry."""
+    return CardPayment.objects.processing().filter(invoice=invoice).exists()
+
+
+def minimum_partial_amount(invoice):
+    return min(get_provider().minimum_amount(invoice.currency), invoice.amount_due)
+
+
+def start_card_payment(invoice, *, amount=None):
+    """A PaymentIntent for ``amount`` (``None``: the whole balance) of ``invoice``, new or reused.
+
+    One intent lives per invoice, amount and link version: two tabs or two clicks get the same
+    one, and another amount cancels it. The invoice's row lock is held across the calls to Stripe,
+    so that concurrent starts and payments of the same invoice take turns; if Stripe cannot be
+    reached, nothing is written and a retry sends the same idempotency key.
+    """
+    provider = get_provider()
+    with transaction.atomic():
+        lock_invoice(invoice)
+        _check_payable(invoice)
+        amount = _amount_to_charge(invoice, amount, provider)
+        version = invoice.payment_link.version if invoice.payment_link_id else 0
+        wanted = (amount, invoice.currency, version)
+        for card_payment in invoice.card_payments.live().select_for_update():
+            if (card_payment.amount, card_payment.currency, card_payment.link_version) == wanted:
+                reused = _reuse(card_payment, provider)
+                if reused:
+                    return reused
+            else:
+                _cancel(card_payment, provider)
+        # A cancelled intent cannot be paid again, so each new one for the same amount needs a new key.
+        attempt = invoice.card_payments.filter(amount=amount, currency=invoice.currency, link_version=version).count()
+        key = f"invoice-{invoice.pk}-v{version}-{to_minor_units(amount, invoice.currency)}{invoice.currency}-{attempt}"
+        intent = provider.create_intent(
+            amount=amount,
+            currency=invoice.currency,
+            metadata={
+                "invoice_id": str(invoice.pk),
+                "invoice_number": invoice.number,
+                "site_id": str(invoice.site_id),
+                "link_version": str(version),
+            },
+            idempotency_key=key,
+        )
+        CardPayment.objects.create(
+            invoice=invoice,
+            intent_id=intent.id,
+            amount=amount,
+            currency=invoice.currency,
+            link_version=version,
+            idempotency_key=key,
+            status=intent.status,
+        )
+        record_event(invoice, InvoiceEvent.Kind.PAYMENT_STARTED, intent=intent.id, amount=amount)
+    return _checkout(intent, provider)
+
+
+def _checkout(intent, provider):
+    return CardCheckout(
+        intent_id=intent.id,
+        client_secret=intent.client_secret,
+        publishable_key=provider.publishable_key,
+        amount=intent.amount,
+        currency=intent.currency,
+    )
+
+
+def _check_payable(invoice):
+    if invoice.status not in COLLECTIBLE_STATES:
+        raise InvalidTransition(
+            _("Invoice %(invoice)s is %(status)s and cannot be paid.")
+            % {"invoice": describe(invoice), "status": invoice.get_status_display().lower()}
+        )
+    if not BillingSettings.for_site(invoice.site).stripe_enabled:
+        raise PaymentRejected(_("This website does not take card payments."))
+    if card_payment_processing(invoice):
+        raise PaymentRejected(_("A card payment for this invoice is already processing; you will get a receipt."))
+
+
+def _amount_to_charge(invoice, amount, provider):
+    due = invoice.amount_due
+    if amount is None:
+        return due
+    try:
+        amount = to_decimal(amount)
+    except MoneyError as exc:
+        raise ValidationFailed(_("Enter an amount such as 25.00.")) from exc
+    if round_money(amount, invoice.currency) != amount:
+        raise ValidationFailed(
+            _("%(currency)s amounts have at most %(places)s decimal places.")
+            % {"currency": invoice.currency, "places": exponent(invoice.currency)}
+        )
+    amount = round_money(amount, invoice.currency)
+    if amount == due:
+        return due
+    if not invoice.allow_partial_payments:
+        raise ValidationFailed(_("This invoice must be paid in full: %(due)s.") % {"due": _money(due, invoice)})
+    minimum = min(provider.minimum_amount(invoice.currency), due)
+    if amount > due:
+        raise ValidationFailed(_("You can pay at most the amount due, %(due)s.") % {"due": _money(due, invoice)})
+    if amount < minimum:
+        raise ValidationFailed(_("The smallest card payment is %(min)s.") % {"min": _money(minimum, invoice)})
+    if due - amount < minimum:
+        raise ValidationFailed(
+            _("Pay the full %(due)s, or leave at least %(min)s to pay later.")
+            % {"due": _money(due, invoice), "min": _money(minimum, invoice)}
+        )
+    return amount
+
+
+def _money(amount, invoice):
+    return format_money(amount, invoice.currency, BillingSettings.for_site(invoice.site).locale)
+
+
+def _reuse(card_payment, provider):
+    intent = provider.retrieve_intent(card_payment.intent_id)
+    if intent.status in CONFIRMABLE:
+        if intent.status != card_payment.status:
+            card_payment.status = intent.status
+            card_payment.save(update_fields=["status", "updated_at"])
+        return _checkout(intent, provider)
+    if intent.status == Status.CANCELED:
+        card_payment.status = Status.CANCELED
+        card_payment.save(update_fields=["status", "updated_at"])
+        return None
+    # Processing or succeeded: the webhook, the return URL or the sweep counts it; never charge twice.
+    raise PaymentRejected(_("A card payment for this invoice is already under way; reload this page in a moment."))
+
+
+def _cancel(card_payment, provider):
+    """The customer chose another amount (or the link changed): the old intent must not take money."""
+    try:
+        provider.cancel_intent(card_payment.intent_id)
+    except PaymentRejected as exc:
+        # Stripe refuses to cancel an intent that is processing or paid: let that payment finish.
+        logger.info("Intent %s could not be cancelled: %s", card_payment.intent_id, exc)
+        raise PaymentRejected(
+            _("A card payment for this invoice is already under way; reload this page in a moment.")
+        ) from exc
+    card_payment.status = Status.CANCELED
+    card_payment.save(update_fields=["status", "updated_at"])
+
+
+MESSAGES = {
+    Status.SUCCEEDED: gettext_lazy("Thank you: your payment was received. A receipt is on its way by email."),
+    Status.PROCESSING: gettext_lazy("Your payment is processing. We will email your receipt as soon as it completes."),
+    Status.REQUIRES_ACTION: gettext_lazy("Your bank asks you to confirm this payment."),
+    Status.REQUIRES_CONFIRMATION: gettext_lazy("The payment was not completed. Nothing was charged; please try again."),
+    Status.REQUIRES_PAYMENT_METHOD: gettext_lazy(
+        "The payment did not go through. Nothing was charged; try another card."
+    ),
+    Status.CANCELED: gettext_lazy("This payment was cancelled. Nothing was charged."),
+}
+
+
+def _own_card_payment(invoice, intent_id):
+    card_payment = (
+        CardPayment.objects.select_related("invoice__site", "payment")
+        .filter(invoice=invoice, intent_id=intent_id or "")
+        .first()
+    )
+    if card_payment is None:
+        logger.warning("A payment intent that is not invoice %s's own was ignored", invoice.pk)
+        raise PaymentRejected(
+            _("This payment does not belong to invoice %(invoice)s.") % {"invoice": describe(invoice)}
+        )
+    return card_payment
+
+
+def complete_card_payment(invoice, intent_id):
+    """The return URL's work: fetch the intent from Stripe, check it, and count it if it succeeded.
+
+    Only intents we started for this invoice are looked at; anything else in the URL is ignored.
+    """
+    card_payment = _own_card_payment(invoice, intent_id)
+    if card_payment.payment is not None:
+        return CardOutcome(
+            Status.SUCCEEDED,
+            PaymentResult(payment=card_payment.payment, created=False),
+            str(MESSAGES[Status.SUCCEEDED]),
+        )
+    provider = get_provider()
+    intent = provider.retrieve_intent(card_payment.intent_id)
+    result = sync_card_payment(card_payment, intent, provider=provider)
+    status = Status.SUCCEEDED if result is not None else intent.status
+    if status == Status.REQUIRES_CONFIRMATION:
+        status = Status.REQUIRES_PAYMENT_METHOD
+    message = MESSAGES[status]
+    if status == Status.REQUIRES_PAYMENT_METHOD and intent.failure_message:
+        message = _("The payment did not go through: %(reason)s Nothing was charged; try another card.") % {
+            "reason": intent.failure_message
+        }
+    return CardOutcome(status=status, result=result, message=str(message))
+
+
+def confirm_card_offline(invoice, intent_id, card_id):
+    """localstripe only (``get_provider().offline``): the server confirms with the card the fake
+    Stripe.js made, then checks the result as the return URL would. A declined card raises
+    ``PaymentRejected``; 3-D Secure gives ``requires_action``, for the browser's modal."""
+    card_payment = _own_card_payment(invoice, intent_id)
+    try:
+        get_provider().confirm_with_card_offline(card_payment.intent_id, card_id)
+    except PaymentRejected:
+        # Declined: recorded on the invoice's timeline as a returning browser would, then reported.
+        complete_card_payment(invoice, intent_id)
+        raise
+    return complete_card_payment(invoice, intent_id)

@@ -1,0 +1,334 @@
+"""Billing statistics for a set of websites: the dashboard panel, the billing report and the API.
+
+Read-only, and computed by the database: a handful of aggregate queries whatever the number of
+invoices. Figures are per currency and never summed across currencies; amounts are ``Decimal``
+rounded to the currency's exponent. Callers pass the websites the user may see
+(``billing_sites(user)``), so that no figure ever includes another website's invoices.
+
+Flows over a period (``start`` and ``end`` are local days, both included):
+
+- *Invoices* (``invoice_count``): invoices issued in the period, whatever became of them, except
+  void ones. Drafts were never issued and void invoices were cancelled, so neither was invoiced;
+  an uncollectible (written-off) invoice was invoiced, as in Stripe Invoicing and Odoo.
+  ``paid_count``, ``unpaid_count`` (still open) and ``uncollectible_count`` split them by status.
+- *Invoiced*: the sum of those invoices' totals.
+- *Collected*: money received in the period, less money refunded in the period (cash basis):
+  succeeded card and manual payments by the day they were received, less the refunds of such
+  payments by the day they were made. Money that went to the client's credit counts, because it
+  was received. Payments with account credit are not collected money: that money was collected
+  when it first arrived, and a refunded credit payment goes back to the wallet, not to the client.
+  Processing and failed payments count nowhere.
+- *By method*: per payment method, the number and sum of succeeded payments received in the
+  period and the sum refunded in the period (credit included, so that the split is complete).
+- *Average days to pay*: over invoices paid in the period, the mean time from issue to full
+  payment, in days to one decimal (``None`` when none was paid).
+
+Balances as of a day (``as_of``, today by default), for all the open invoices of the websites, as
+they stand now (``as_of`` sets the day from which days past due are counted):
+
+- *Outstanding*: what open invoices still owe (total less amount paid). Uncollectible invoices were
+  written off and are not outstanding; paid and void ones owe nothing.
+- *Overdue*: the open invoices whose due date is before ``as_of``, their number and what they owe.
+- *Aging*: the outstanding amount (and number of invoices) by days past due: not yet due
+  (``current``, due on ``as_of`` or later), 1–30, 31–60, 61–90 and more than 90 days.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Avg, Count, DateField, DurationField, F, Q, Sum
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from ..lifecycle import InvoiceStatus
+from ..models import Invoice, Payment, PaymentMethod, Refund
+from ..money import round_money
+
+# Money that arrives from outside: credit payments spend money collected before.
+CASH_METHODS = frozenset({PaymentMethod.STRIPE, PaymentMethod.MANUAL})
+
+# (key, label, first and last day past due; None means no bound).
+AGING_BUCKETS = (
+    ("current", _("Not yet due"), None, 0),
+    ("1_30", _("1–30 days"), 1, 30),
+    ("31_60", _("31–60 days"), 31, 60),
+    ("61_90", _("61–90 days"), 61, 90),
+    ("over_90", _("Over 90 days"), 91, None),
+)
+
+
+@dataclass(frozen=True)
+class MethodStats:
+    method: str
+    label: str
+    count: int
+    amount: Decimal
+    refunded: Decimal
+
+
+@dataclass(frozen=True)
+class AgingBucket:
+    key: str
+    label: str
+    count: int
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class CurrencyStats:
+    """The figures of one currency; see the module's docstring for what each one counts."""
+
+    currency: str
+    invoice_count: int
+    paid_count: int
+    unpaid_count: int
+    uncollectible_count: int
+    invoiced: Decimal
+    collected: Decimal
+    average_days_to_pay: Decimal | None
+    by_method: dict[str, MethodStats]
+    outstanding: Decimal
+    overdue_count: int
+    overdue_amount: Decimal
+    aging: tuple[AgingBucket, ...]
+
+
+@dataclass(frozen=True)
+class MonthStats:
+    """One row of the by-month series: the period figures of one month and currency, and what that
+    month's invoices still owe (``outstanding``, open invoices as they stand now)."""
+
+    month: date
+    currency: str
+    invoice_count: int
+    paid_count: int
+    unpaid_count: int
+    uncollectible_count: int
+    invoiced: Decimal
+    outstanding: Decimal
+    collected: Decimal
+    average_days_to_pay: Decimal | None
+    by_method: dict[str, MethodStats]
+
+
+def month_start(day: date, months_back: int = 0) -> date:
+    """The first day of ``day``'s month, or of the month ``months_back`` months before it."""
+    index = day.year * 12 + day.month - 1 - months_back
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def trailing_months(count: int, today: date | None = None) -> tuple[date, date]:
+    """The period of the last ``count`` calendar months, this one included, up to today."""
+    today = today or timezone.localdate()
+    return month_start(today, count - 1), today
+
+
+def invoice_stats(sites, *, start: date, end: date, as_of: date | None = None) -> list[CurrencyStats]:
+    """The figures of ``sites`` (a Site queryset or list) per currency, sorted by currency code."""
+    as_of = as_of or timezone.localdate()
+    period = _Period(start, end)
+    invoices = _invoice_figures(sites, period, as_of)
+    methods = _method_rows(sites, period)
+    currencies = sorted(set(invoices) | {currency for currency, _method in methods})
+    return [_currency_stats(currency, invoices.get(currency, {}), methods) for currency in currencies]
+
+
+def monthly_stats(sites, *, start: date, end: date) -> list[MonthStats]:
+    """The by-month series of ``sites`` over the period, a row per month and currency with any
+    activity, sorted by month, then currency."""
+    period = _Period(start, end)
+    rows = defaultdict(dict)
+    issued = _invoices(sites).filter(period.q("issued_at"))
+    for row in _by_month(issued, "issued_at").annotate(
+        invoice_count=Count("pk"),
+        paid_count=Count("pk", filter=Q(status=InvoiceStatus.PAID)),
+        unpaid_count=Count("pk", filter=Q(status=InvoiceStatus.OPEN)),
+        uncollectible_count=Count("pk", filter=Q(status=InvoiceStatus.UNCOLLECTIBLE)),
+        invoiced=Sum("total"),
+        outstanding=Sum(_AMOUNT_DUE, filter=Q(status=InvoiceStatus.OPEN)),
+    ):
+        rows[row.pop("month"), row.pop("currency")].update(row)
+    paid = _invoices(sites).filter(period.q("paid_at"), status=InvoiceStatus.PAID)
+    for row in _by_month(paid, "paid_at").annotate(time_to_pay=_time_to_pay()):
+        rows[row["month"], row["currency"]]["time_to_pay"] = row["time_to_pay"]
+    methods = defaultdict(dict)
+    for (month, currency, method), figures in _method_rows(sites, period, by_month=True).items():
+        methods[month, currency][method] = figures
+        rows.setdefault((month, currency), {})  # a month with payments only still gets its row
+    return [
+        _month_stats(month, currency, figures, methods[month, currency])
+        for (month, currency), figures in sorted(rows.items())
+    ]
+
+
+class _Period:
+    """Local days ``start`` to ``end`` as a half-open range of instants, which indexes can serve."""
+
+    def __init__(self, start: date, end: date):
+        self.since = timezone.make_aware(datetime.combine(start, time.min))
+        self.until = timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min))
+
+    def q(self, field_name):
+        return Q(**{f"{field_name}__gte": self.since, f"{field_name}__lt": self.until})
+
+
+_AMOUNT_DUE = F("total") - F("amount_paid")
+
+
+def _time_to_pay(**kwargs):
+    # A difference of timestamps averages to a duration on SQLite (microseconds) and PostgreSQL (interval).
+    return Avg(F("paid_at") - F("issued_at"), output_field=DurationField(), **kwargs)
+
+
+def _invoices(sites):
+    return Invoice.objects.filter(site__in=sites).exclude(status__in=[InvoiceStatus.DRAFT, InvoiceStatus.VOID])
+
+
+def _by_month(queryset, field_name):
+    return queryset.annotate(month=_month(field_name)).values("month", "currency").order_by()
+
+
+def _month(field_name):
+    return TruncMonth(field_name, output_field=DateField())
+
+
+def _days_past_due_q(first, last, as_of):
+    """Open invoices ``first`` to ``last`` days past due on ``as_of``; ``first=None`` means not yet due
+    (an invoice due on ``as_of``, or with no due date, is not past due)."""
+    if first is None:
+        return Q(status=InvoiceStatus.OPEN) & (Q(due_date__gte=as_of) | Q(due_date__isnull=True))
+    q = Q(status=InvoiceStatus.OPEN, due_date__lte=as_of - timedelta(days=first))
+    if last is not None:
+        q &= Q(due_date__gte=as_of - timedelta(days=last))
+    return q
+
+
+def _invoice_figures(sites, period, as_of):
+    issued = period.q("issued_at")
+    paid_in_period = period.q("paid_at") & Q(status=InvoiceStatus.PAID)
+    open_ = Q(status=InvoiceStatus.OPEN)
+    overdue = open_ & Q(due_date__lt=as_of)
+    aggregates = {
+        "invoice_count": Count("pk", filter=issued),
+        "paid_count": Count("pk", filter=issued & Q(status=InvoiceStatus.PAID)),
+        "unpaid_count": Count("pk", filter=issued & open_),
+        "uncollectible_count": Count("pk", filter=issued & Q(status=InvoiceStatus.UNCOLLECTIBLE)),
+        "invoiced": Sum("total", filter=issued),
+        "time_to_pay": _time_to_pay(filter=paid_in_period),
+        "outstanding": Sum(_AMOUNT_DUE, filter=open_),
+        "overdue_count": Count("pk", filter=overdue),
+        "overdue_amount": Sum(_AMOUNT_DUE, filter=overdue),
+    }
+    for key, _label, first, last in AGING_BUCKETS:
+        bucket = _days_past_due_q(first, last, as_of)
+        aggregates[f"aging_{key}_count"] = Count("pk", filter=bucket)
+        aggregates[f"aging_{key}_amount"] = Sum(_AMOUNT_DUE, filter=bucket)
+    rows = _invoices(sites).filter(issued | paid_in_period | open_).values("currency").order_by().annotate(**aggregates)
+    return {row.pop("currency"): row for row in rows}
+
+
+def _method_rows(sites, period, *, by_month=False):
+    """``{(currency, method): [count, received, refunded]}``, keyed by month first when ``by_month``."""
+    payments = Payment.objects.filter(
+        period.q("created_at"), invoice__site__in=sites, status=Payment.Status.SUCCEEDED
+    ).order_by()
+    refunds = (
+        Refund.objects.filter(
+            period.q("created_at"), payment__invoice__site__in=sites, payment__status=Payment.Status.SUCCEEDED
+        )
+        .order_by()
+        .annotate(currency=F("payment__currency"), method=F("payment__method"))
+    )
+    keys = ("currency", "method")
+    if by_month:
+        keys = ("month", *keys)
+        payments = payments.annotate(month=_month("created_at"))
+        refunds = refunds.annotate(month=_month("created_at"))
+    figures = defaultdict(lambda: [0, Decimal(0), Decimal(0)])
+    for row in payments.values(*keys).annotate(count=Count("pk"), received=Sum("amount")):
+        figures[tuple(row[key] for key in keys)][:2] = row["count"], row["received"]
+    for row in refunds.values(*keys).annotate(refunded=Sum("amount")):
+        figures[tuple(row[key] for key in keys)][2] = row["refunded"]
+    return figures
+
+
+def _by_method(currency, figures):
+    """Every method, in a fixed order, from ``{method: (count, received, refunded)}``."""
+    result = {}
+    for method in PaymentMethod:
+        count, received, refunded = figures.get(method.value, (0, 0, 0))
+        result[method.value] = MethodStats(
+            method=method.value,
+            label=str(method.label),
+            count=count,
+            amount=round_money(received, currency),
+            refunded=round_money(refunded, currency),
+        )
+    return result
+
+
+def _collected(currency, by_method):
+    received = sum(
+        (figures.amount - figures.refunded for method, figures in by_method.items() if method in CASH_METHODS),
+        Decimal(0),
+    )
+    return round_money(received, currency)
+
+
+def _days(duration):
+    """A duration as days to one decimal, without a float in between."""
+    if duration is None:
+        return None
+    microseconds = (duration.days * 86_400 + duration.seconds) * 1_000_000 + duration.microseconds
+    return (Decimal(microseconds) / Decimal(86_400_000_000)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def _money(value, currency):
+    return round_money(value or 0, currency)
+
+
+def _period_figures(currency, row, by_method):
+    """The fields that ``CurrencyStats`` and ``MonthStats`` share: the flows of a period."""
+    return {
+        "currency": currency,
+        "invoice_count": row.get("invoice_count", 0),
+        "paid_count": row.get("paid_count", 0),
+        "unpaid_count": row.get("unpaid_count", 0),
+        "uncollectible_count": row.get("uncollectible_count", 0),
+        "invoiced": _money(row.get("invoiced"), currency),
+        "collected": _collected(currency, by_method),
+        "average_days_to_pay": _days(row.get("time_to_pay")),
+        "by_method": by_method,
+    }
+
+
+def _currency_stats(currency, row, methods):
+    by_method = _by_method(
+        currency, {method: figures for (code, method), figures in methods.items() if code == currency}
+    )
+    return CurrencyStats(
+        **_period_figures(currency, row, by_method),
+        outstanding=_money(row.get("outstanding"), currency),
+        overdue_count=row.get("overdue_count", 0),
+        overdue_amount=_money(row.get("overdue_amount"), currency),
+        aging=tuple(
+            AgingBucket(
+                key=key,
+                label=str(label),
+                count=row.get(f"aging_{key}_count", 0),
+                amount=_money(row.get(f"aging_{key}_amount"), currency),
+            )
+            for key, label, _first, _last in AGING_BUCKETS
+        ),
+    )
+
+
+def _month_stats(month, currency, row, methods):
+    return MonthStats(
+        month=month,
+        **_period_figures(currency, row, _by_method(currency, methods)),
+        outstanding=_money(row.get("outstanding"), currency),
+    )

@@ -1,0 +1,64 @@
+"""A card payment reported at once by many webhook deliveries and many returning browsers, with
+real threads and row locks on PostgreSQL (SQLite would hide a missing lock), against localstripe."""
+
+import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import connection
+
+from invoicing.lifecycle import InvoiceStatus
+from invoicing.models import CardPayment, Invoice, OutboundEmail, Payment, StripeEvent
+from invoicing.services.checkout import complete_card_payment, start_card_payment
+from invoicing.services.stripe_events import receive_stripe_event
+from tests.conftest import STRIPE_WEBHOOK_SECRET
+from tests.factories import make_website, open_invoice
+from tests.localstripe import stripe_signature
+
+CALLS = 20
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+
+def run_together(function, arguments):
+    barrier = threading.Barrier(len(arguments))
+
+    def call(argument):
+        try:
+            barrier.wait()
+            return function(argument)
+        except Exception as exc:  # noqa: BLE001 - the test inspects it
+            return exc
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=len(arguments)) as pool:
+        return list(pool.map(call, arguments))
+
+
+def test_twenty_concurrent_reports_of_one_payment_count_it_once(stripe_server, anymail_outbox):
+    site = make_website("race.test")
+    invoice, _link = open_invoice(site)
+    checkout = start_card_payment(invoice)
+    stripe_server.pay(checkout.intent_id)
+    event = next(
+        e for e in stripe_server.events("payment_intent.succeeded") if e["data"]["object"]["id"] == checkout.intent_id
+    )
+    body = json.dumps(event).encode()
+
+    def report(number):
+        if number % 2:  # a (re)delivery of the webhook
+            return receive_stripe_event(body, stripe_signature(body, STRIPE_WEBHOOK_SECRET))
+        return complete_card_payment(Invoice.objects.get(pk=invoice.pk), checkout.intent_id)  # a returning tab
+
+    results = run_together(report, range(CALLS))
+
+    assert not [r for r in results if isinstance(r, Exception)]
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.PAID and invoice.amount_paid == invoice.total
+    assert Payment.objects.count() == 1
+    assert CardPayment.objects.get().payment == Payment.objects.get()
+    assert StripeEvent.objects.get().attempts == 1
+    assert OutboundEmail.objects.filter(kind="receipt").count() == 1
+    assert len(anymail_outbox) == 1
