@@ -6,7 +6,8 @@ dashboard and the billing report compute: ``invoice_stats`` for the last 12 mont
 balances, and ``monthly_stats`` for the same months. Prints the medians and the query counts.
 
 SQLite by default (a temporary file); with ``DATABASE_URL=postgres://...``, PostgreSQL, in a
-database of its own that is dropped afterwards. The issue's goal: a median of 300 ms or less.
+database of its own that is dropped afterwards. The tables are analysed after the bulk load, as a
+deployment's would be. The issue's goal: a median of 300 ms or less.
 """
 
 import os
@@ -144,6 +145,10 @@ def main() -> int:
             setup_s = time.perf_counter() - start
             start = time.perf_counter()
             payment_count, refund_count = seed(sites, clients_by_site, datetime.now(tz=timezone.get_current_timezone()))
+            with connection.cursor() as cursor:
+                # What follows a bulk load: table statistics, which PostgreSQL's autovacuum would gather
+                # later on its own. Without them SQLite reads the invoices through the site index.
+                cursor.execute("ANALYZE")
             seed_s = time.perf_counter() - start
 
             period_start, period_end = trailing_months(12)
@@ -163,7 +168,7 @@ def main() -> int:
     )
     rows = [
         ("setup (a new database)", f"{setup_s:.1f} s"),
-        ("seeding with bulk inserts", f"{seed_s:.1f} s"),
+        ("seeding with bulk inserts, then ANALYZE", f"{seed_s:.1f} s"),
         (f"invoice_stats, 2 websites, 12 months, median of {RUNS}", f"{stats_ms:.1f} ms, {stats_queries} queries"),
         (f"invoice_stats, 1 website, median of {RUNS}", f"{one_site_ms:.1f} ms"),
         (f"monthly_stats, 2 websites, 12 months, median of {RUNS}", f"{monthly_ms:.1f} ms, {monthly_queries} queries"),

@@ -3,6 +3,7 @@ export, bulk action, API call and statistic narrows its queryset here. Superuser
 other staff see the sites that one of their groups was granted (``SiteBillingAccess``)."""
 
 from wagtail.models import Site
+from wagtail.permission_policies.sites import SitePermissionPolicy
 
 from .models.access import SiteBillingAccess
 
@@ -50,3 +51,17 @@ def scope_choices(queryset, user):
     if site_lookup is None:
         return queryset
     return scope_to_user(queryset, user, site_lookup)
+
+
+class BillingSitePermissionPolicy(SitePermissionPolicy):
+    """For the per-website settings of billing (``BillingSettings``). Wagtail lets a model-wide
+    permission reach every website's setting; here the website must also be one of the user's
+    billing websites, as everywhere else."""
+
+    def user_has_any_permission_for_instance(self, user, actions, instance):
+        site = instance if isinstance(instance, Site) else getattr(instance, self.site_fk_field_name)
+        return super().user_has_any_permission_for_instance(user, actions, instance) and may_bill_for(user, site)
+
+    def sites_user_has_any_permission_for(self, user, actions):
+        sites = super().sites_user_has_any_permission_for(user, actions)
+        return sites.filter(pk__in=billing_sites(user).values("pk"))

@@ -7,6 +7,7 @@ from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 from wagtail_modeladmin.options import modeladmin_register
 
+from .access import BillingSitePermissionPolicy
 from .admin.access import SiteScopedDeleteBulkAction
 from .admin.actions import available_actions
 from .admin.bulk_actions import INVOICE_BULK_ACTIONS
@@ -19,9 +20,11 @@ from .admin.jobs import BulkJobViewSet
 from .admin.reports import billing_report_menu_item, billing_report_urls
 from .admin.stripe_events import StripeEventViewSet
 from .admin_modeladmin import PaymentsLedger
-from .models import Invoice, OutboundEmail, StripeEvent
+from .models import BillingSettings, Invoice, OutboundEmail, StripeEvent
 
 register_permission_policy(OutboundEmail, ReadOnlyPermissionPolicy(OutboundEmail))
+# Replaces the policy that @register_setting gave it: billing settings follow billing access too.
+register_permission_policy(BillingSettings, BillingSitePermissionPolicy(BillingSettings))
 register_snippet(InvoiceViewSet)
 register_snippet(ClientViewSet)
 register_snippet(OutboundEmailViewSet)

@@ -59,7 +59,7 @@ class LocalStripe:
                 return server
             except requests.ConnectionError:
                 time.sleep(0.1)
-        server.stop()
+        process.kill()
         raise RuntimeError(f"localstripe did not answer within 20 s; see {log.name}")
 
     def stop(self):
@@ -68,6 +68,7 @@ class LocalStripe:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
+        Path(self.log).unlink(missing_ok=True)
 
     def flush(self):
         """Forget every object (intents, charges, events); registered webhooks stay."""

@@ -11,6 +11,7 @@ another website, and narrows every queryset of the model to the user's websites.
 from functools import cache
 
 from django.contrib.admin.utils import unquote
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_list_or_404
 from django.utils.functional import cached_property, classproperty
@@ -34,11 +35,15 @@ class SiteScopedViewMixin:
     def setup(self, request, *args, **kwargs):
         # Checked before the view's own setup, which may already fetch the object unscoped.
         pk = kwargs.get(getattr(self, "pk_url_kwarg", "pk"))
-        if pk is not None:
-            in_scope = self.scope(self.scoped_model._default_manager.filter(pk=unquote(str(pk))), request.user)
-            if not in_scope.exists():
-                raise Http404
+        if pk is not None and not self.is_in_scope(unquote(str(pk)), request.user):
+            raise Http404
         super().setup(request, *args, **kwargs)
+
+    def is_in_scope(self, pk, user):
+        try:
+            return self.scope(self.scoped_model._default_manager.filter(pk=pk), user).exists()
+        except (ValueError, ValidationError):  # not even an id ("abc" for a number): no such object
+            return False
 
     def scope(self, queryset, user=None):
         """``queryset`` narrowed to the user's websites when it holds this viewset's model; the

@@ -94,6 +94,9 @@ def attach_latest_emails(invoices):
         invoice.last_email_status, invoice.last_email_delivery = latest.get(invoice.pk, ("", ""))
 
 
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
 class InvoiceIndexView(IndexView):
     # Newest first, as the model's ordering says, but by primary key: ids grow with creation, and
     # the key's index lets the database read 20 rows instead of sorting the whole table.
@@ -101,6 +104,14 @@ class InvoiceIndexView(IndexView):
 
     def _get_title_column(self, field_name, column_class=InvoiceNumberColumn, **kwargs):
         return super()._get_title_column(field_name, column_class, **kwargs)
+
+    def preprocess_field_value(self, field, value, export_format):
+        value = super().preprocess_field_value(field, value, export_format)
+        # A spreadsheet opening the CSV would run "=HYPERLINK(…)" in a title or a client's name as
+        # a formula (Wagtail guards only its XLSX); a leading quote keeps it text.
+        if export_format == self.FORMAT_CSV and isinstance(value, str) and value[:1] in FORMULA_PREFIXES:
+            return "'" + value
+        return value
 
     def paginate_queryset(self, queryset, page_size):
         paginator, page, object_list, is_paginated = super().paginate_queryset(queryset, page_size)

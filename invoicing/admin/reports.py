@@ -2,6 +2,7 @@
 the user may bill for, with a period filter (the last 12 months by default) and CSV/XLSX export."""
 
 import django_filters
+from django import forms
 from django.urls import path, reverse
 from django.utils.formats import date_format
 from django.utils.functional import cached_property
@@ -20,6 +21,7 @@ from ..services.stats import invoice_stats, monthly_stats, trailing_months
 
 REPORT_URL_NAME = "invoicing_billing_report"
 REPORT_MONTHS = 12
+MAX_PERIOD_DAYS = 3660  # ten years, as the API allows
 # Reading invoices is what the report needs; editing them implies it.
 REPORT_PERMISSIONS = ["view", "add", "change"]
 invoice_permissions = ModelPermissionPolicy(Invoice)
@@ -32,6 +34,18 @@ def user_may_read_reports(user):
 def _keep(queryset, name, value):
     """The filters choose the period and the website; the statistics service applies them."""
     return queryset
+
+
+class BillingReportFilterForm(forms.Form):
+    def clean(self):
+        cleaned_data = super().clean()
+        period = cleaned_data.get("period")
+        if period and period.start and period.stop:
+            if period.start > period.stop:
+                self.add_error("period", _("The period must start on or before its end."))
+            elif (period.stop - period.start).days > MAX_PERIOD_DAYS:
+                self.add_error("period", _("The period can be at most ten years long."))
+        return cleaned_data
 
 
 class BillingReportFilterSet(WagtailFilterSet):
@@ -49,6 +63,7 @@ class BillingReportFilterSet(WagtailFilterSet):
     class Meta:
         model = Invoice
         fields = []
+        form = BillingReportFilterForm
 
 
 def _money(name, label):

@@ -169,8 +169,8 @@ class PayLinkView(InvoicingAPIMixin, APIView):
                 "method": method,
                 "amount": str(result.payment.amount),
                 "currency": invoice.currency,
-                "payment": PaymentSerializer(result.payment).data,
+                "payment": result.payment,
                 "amount_due": str(invoice.amount_due),
-                "payment_link": IssuedLinkSerializer(result.new_link).data if result.new_link else None,
+                "payment_link": result.new_link,
             }
         return Response(PayResultSerializer(body).data)

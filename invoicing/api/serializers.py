@@ -59,7 +59,7 @@ class MoneyField(serializers.Field):
 
     def to_representation(self, value):
         amount, currency = value
-        return str(round_money(amount, currency))
+        return None if amount is None else str(round_money(amount, currency))
 
 
 class RefundedField(MoneyField):

@@ -3,6 +3,8 @@
 Thin: each action validates its input, calls one service and answers with the invoice as it now
 is. Every queryset is narrowed to the caller's websites, so another website's invoice is a 404."""
 
+import re
+
 from django.db import transaction
 from django.db.models import Prefetch, Sum
 from django.utils.translation import gettext as _
@@ -12,7 +14,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import status, viewsets
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.filters import OrderingFilter, SearchFilter
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import JSONParser
@@ -81,6 +83,9 @@ class InvoicingAPIMixin:
         return errors.exception_handler
 
 
+INVOICE_ID = re.compile("[0-9]{1,18}")
+
+
 def payments_with_refunds():
     return Payment.objects.annotate(refunded_amount=Sum("refunds__amount")).order_by("-created_at", "-id")
 
@@ -111,7 +116,8 @@ class InvoiceViewSet(InvoicingAPIMixin, viewsets.ModelViewSet):
     search_fields = ["number", "title"]
     ordering_fields = ["created_at", "issued_at", "due_date", "total", "number"]
     ordering = ["-created_at", "-id"]
-    lookup_value_regex = "[0-9]+"
+    # Any segment, so that a malformed id gets the API's JSON 404 rather than the site's HTML one.
+    lookup_value_regex = "[^/]+"
     queryset = Invoice.objects.none()  # for the schema; ``get_queryset`` is what counts
 
     def get_queryset(self):
@@ -121,6 +127,11 @@ class InvoiceViewSet(InvoicingAPIMixin, viewsets.ModelViewSet):
         if self.action != "list":
             invoices = invoices.prefetch_related("lines")
         return scope_to_user(invoices, self.request.user)
+
+    def get_object(self):
+        if not INVOICE_ID.fullmatch(self.kwargs[self.lookup_field]):
+            raise NotFound
+        return super().get_object()
 
     def get_serializer_class(self):
         return InvoiceSerializer if self.action == "list" else InvoiceDetailSerializer

@@ -41,7 +41,7 @@ MINIMUM_CHARGE = {
     "SEK": "3.00",
     "USD": "0.50",
 }
-# Stripe lists none for the three-decimal currencies; half a unit is above any of its minimums.
+# Stripe's table has no three-decimal currency; half a dinar is above its 0.50 USD equivalent.
 DEFAULT_MINIMUM_CHARGE = "0.5"
 UNREACHABLE = (
     stripe.APIConnectionError,

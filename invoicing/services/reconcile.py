@@ -14,9 +14,11 @@ from .card_payments import sync_card_payment
 
 logger = logging.getLogger(__name__)
 
-# Younger intents may still be in a customer's hands; older ones can no longer be confirmed.
+# Younger intents may still be in a customer's hands.
 GRACE = timedelta(minutes=10)
-HORIZON = timedelta(days=30)
+# Stripe retries a webhook for three days, and the sweep covers the same span: older unsettled
+# intents are ones nobody paid, and reading each of them again every few minutes would cost calls.
+HORIZON = timedelta(days=3)
 
 
 @dataclass

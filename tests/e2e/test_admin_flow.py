@@ -98,5 +98,14 @@ def test_an_invoice_is_created_issued_emailed_and_inspected(page, live_server, a
     expect(page.locator("table.listing")).to_contain_text(invoice.number)
     page.screenshot(path=ARTIFACTS / "admin-invoice-listing.png", full_page=True)
 
+    # The client filter is a chooser too (a website may have thousands of clients).
+    page.click("[aria-label='Show filters']")
+    page.get_by_role("button", name="Client").click()
+    page.click("#id_client-chooser [data-chooser-action-choose]")
+    page.locator(".modal-dialog").get_by_role("link", name="Zoë Ångström").click()
+    expect(page).to_have_url(re.compile(rf"\?client={invoice.client_id}$"))
+    expect(page.locator("table.listing")).to_contain_text(invoice.number)
+    expect(page.locator("table.listing")).not_to_contain_text("Earlier work")
+
     page.goto(f"{live_server.url}/admin/")
     page.screenshot(path=ARTIFACTS / "admin-dashboard.png", full_page=True)

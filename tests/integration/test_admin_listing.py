@@ -7,12 +7,14 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from invoicing.models import SiteBillingAccess
 from invoicing.services.payments import record_manual_payment
-from tests.factories import ClientFactory, draft_invoice, line, open_invoice
+from tests.factories import ClientFactory, UserFactory, draft_invoice, line, open_invoice
 
 LIST_URL = "wagtailsnippets_invoicing_invoice:list"
 
@@ -188,6 +190,13 @@ def test_csv_export_writes_money_as_plain_decimals(admin_client, site_a, site_b)
     assert record["Client"] == invoice.client.name and record["Website"] == "acme.test"
 
 
+def test_csv_export_keeps_formulas_as_text(admin_client, site_a):
+    open_invoice(site_a, client=ClientFactory(site=site_a, name='=HYPERLINK("http://evil.example")'), title="@SUM(A1)")
+    response = admin_client.get(reverse(LIST_URL), {"export": "csv"})
+    record = next(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert record["Client"] == '\'=HYPERLINK("http://evil.example")' and record["Title"] == "'@SUM(A1)"
+
+
 def test_xlsx_export_writes_money_as_numbers(admin_client, site_a):
     invoice, _ = open_invoice(site_a, title="Exported", lines=[line(quantity="2", unit_price="10.25")])
     response = admin_client.get(reverse(LIST_URL), {"export": "xlsx"})
@@ -218,6 +227,7 @@ LISTING_QUERIES = 12
 
 def test_the_listing_runs_the_same_queries_for_10_invoices_or_60(admin_client, site_a, django_assert_max_num_queries):
     seed(site_a, 10)
+    listing(admin_client)  # once before counting: the process caches content types on first use
     with django_assert_max_num_queries(LISTING_QUERIES) as few:
         listing(admin_client)
     seed(site_a, 50)
@@ -226,3 +236,29 @@ def test_the_listing_runs_the_same_queries_for_10_invoices_or_60(admin_client, s
             body = listing(admin_client, p=page)
         assert len(rows(body)) == 20
         assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_a_clerk_sees_only_their_website_in_the_same_queries_for_10_invoices_or_60(
+    client, site_a, site_b, django_assert_max_num_queries
+):
+    group = Group.objects.create(name="Acme billing")
+    group.permissions.set(
+        Permission.objects.filter(content_type__app_label="invoicing")
+        | Permission.objects.filter(content_type__app_label="wagtailadmin", codename="access_admin")
+    )
+    SiteBillingAccess.objects.create(group=group, site=site_a)
+    clerk = UserFactory(username="clerk", is_staff=True)
+    clerk.groups.add(group)
+    client.force_login(clerk)
+    seed(site_a, 10)
+    open_invoice(site_b, title="Globex only")
+    listing(client)  # once before counting: the process caches content types on first use
+    with django_assert_max_num_queries(LISTING_QUERIES) as few:
+        body = listing(client)
+    assert len(rows(body)) == 10 and "Globex only" not in body
+    seed(site_a, 50)
+    seed(site_b, 5)
+    with django_assert_max_num_queries(LISTING_QUERIES) as many:
+        body = listing(client, p=3)
+    assert len(rows(body)) == 20 and "Globex only" not in body
+    assert len(many.captured_queries) == len(few.captured_queries)

@@ -5,8 +5,8 @@ Everything lives on Globex (site B): clients, draft, open and paid invoices, pay
 emails, bulk jobs, Stripe events. The clerk tries every invoicing admin URL, enumerated from the URL
 resolver so that new views are covered without editing this file, with every Globex object: each
 answers 404 or 403, nothing Globex shows up in listings, searches, filters, exports, choosers or
-bulk actions, and the database is exactly as it was. A superuser makes the same requests to prove that the URLs are filled in
-right and that the markers would show.
+bulk actions, and the database is exactly as it was. A superuser makes the same requests to prove
+that the URLs are filled in right and that the markers would show.
 """
 
 import csv
@@ -25,7 +25,7 @@ from wagtail.admin.views.bulk_action.registry import bulk_action_registry
 from wagtail.models import Site
 
 from invoicing.mail.kinds import EmailKind
-from invoicing.models import BulkJob, Client, Invoice, SiteBillingAccess, StripeEvent
+from invoicing.models import BillingSettings, BulkJob, Client, Invoice, SiteBillingAccess, StripeEvent
 from invoicing.services.bulk import run_bulk_job, start_bulk_job
 from invoicing.services.emails import send_invoice_email
 from invoicing.services.payments import record_manual_payment, record_refund
@@ -119,7 +119,8 @@ def markers(globex):
         "Globex paid work",
         globex["unpaid"].number,
         globex["paid"].number,
-        "987,654",
+        # Globex's paid amount (987,654.32), alone or in a sum (987,754.32 invoiced), or exported.
+        "987,",
         "987654",
         "evt_globex_secret",
     ]
@@ -234,6 +235,11 @@ def test_every_object_url_answers_404_or_403_for_another_websites_objects(clerk_
     assert snapshot() == before
 
 
+def test_an_id_that_is_not_one_answers_404(clerk_client):
+    for name in ("wagtailsnippetchoosers_invoicing_client:chosen", "wagtailsnippetchoosers_invoicing_invoice:chosen"):
+        assert clerk_client.get(reverse(name, args=["not-a-number"])).status_code == 404
+
+
 def test_the_superuser_reaches_the_same_urls(client, admin_user, globex):
     """The other side of the matrix: the URLs are filled in with objects that exist, so each 404
     above came from the scoping, not from a wrong id."""
@@ -244,28 +250,43 @@ def test_the_superuser_reaches_the_same_urls(client, admin_user, globex):
     assert [name for name, ok in reached.items() if not ok] == []
 
 
-def test_listings_searches_filters_exports_and_forms_show_nothing_of_another_website(clerk_client, globex, site_b):
-    queries = [
+def listing_queries(globex):
+    """What a curious clerk puts in a listing's, a chooser's or an export's query string."""
+    return [
         {},
         {"q": "Globex"},
         {"q": globex["unpaid"].number},
         {"q": "secret-customer"},
-        {"site": site_b.pk},
+        {"site": globex["site"].pk},
         {"client": globex["client"].pk},
         {"export": "csv"},
         {"export": "xlsx"},
         {"id": [globex["draft"].pk, globex["unpaid"].pk, globex["client"].pk]},
     ]
+
+
+def test_listings_searches_filters_exports_and_forms_show_nothing_of_another_website(clerk_client, globex):
     before = snapshot()
     wrong = []
     for url in plain_urls():
-        for query in queries:
+        for query in listing_queries(globex):
             response = clerk_client.get(url, query)
             shown = leaked(response, globex, query) if response.status_code == 200 else []
-            if response.status_code >= 500 or shown:
-                wrong.append(f"GET {url} {query} → {response.status_code} {shown}")
+            if shown:
+                wrong.append(f"GET {url} {query} → {shown}")
     assert not wrong, "Globex showed through:\n" + "\n".join(wrong)
     assert snapshot() == before
+
+
+def test_listing_queries_never_answer_a_server_error(clerk_client, globex):
+    """A tampered query string gets a listing, maybe empty, or a refusal: never a 500."""
+    errors = [
+        f"GET {url} {query}"
+        for url in plain_urls()
+        for query in listing_queries(globex)
+        if clerk_client.get(url, query).status_code >= 500
+    ]
+    assert not errors, "Server errors:\n" + "\n".join(errors)
 
 
 def test_forms_refuse_to_create_anything_on_another_website(clerk_client, globex):
@@ -282,8 +303,8 @@ def test_forms_refuse_to_create_anything_on_another_website(clerk_client, globex
         "currency": "USD",
     }
     before = snapshot()
-    errors = [url for url in plain_urls() if clerk_client.post(url, data).status_code >= 500]
-    assert not errors, f"Server errors: {errors}"
+    for url in plain_urls():
+        clerk_client.post(url, data)
     assert snapshot() == before
 
 
@@ -297,6 +318,7 @@ def test_the_superuser_sees_every_website_in_the_same_places(client, admin_user,
     assert globex["unpaid"].number in text_of(export)
     clients_chooser = reverse("wagtailsnippetchoosers_invoicing_client:choose")
     assert "Globex Secret Customer" in client.get(clients_chooser).content.decode()
+    assert "987," in client.get(reverse("wagtailadmin_home")).content.decode()  # the dashboard's sums
 
 
 def test_the_dashboard_shows_nothing_of_another_website(clerk_client, globex):
@@ -411,6 +433,20 @@ def test_a_client_cannot_be_created_on_another_website(clerk_client, globex):
     response = clerk_client.post(reverse("wagtailsnippets_invoicing_client:add"), data)
     assert response.status_code == 200
     assert not Client.objects.filter(name="Planted").exists()
+
+
+def test_billing_settings_of_another_website_are_out_of_reach(clerk_client, site_a, globex):
+    """Wagtail lets the model-wide "change billing settings" permission reach every website."""
+    settings_url = "wagtailsettings:edit"
+    globex_url = reverse(settings_url, args=["invoicing", "billingsettings", globex["site"].pk])
+    before = snapshot()
+    for response in (clerk_client.get(globex_url), clerk_client.post(globex_url, {"number_prefix": "HACK"})):
+        # Wagtail answers a refused setting with its "no permission" redirect to the dashboard.
+        assert response.status_code in REFUSED or response.get("Location") == reverse("wagtailadmin_home")
+    assert snapshot() == before
+    assert BillingSettings.for_site(globex["site"]).number_prefix == "GLX"
+    acme_url = reverse(settings_url, args=["invoicing", "billingsettings", site_a.pk])
+    assert clerk_client.get(acme_url).status_code == 200
 
 
 # Permissions allow, websites narrow.

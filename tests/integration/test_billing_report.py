@@ -194,3 +194,10 @@ def test_a_user_without_websites_gets_an_empty_report(client, billing_data):
     assert response.status_code == 200
     assert b"No invoices were issued and no payments received in this period." in response.content
     assert b"data-billing-summary" not in response.content
+
+
+def test_a_period_that_ends_before_it_starts_is_refused(client, admin_user, billing_data):
+    response = get(client, admin_user, {"period_from": "2026-06-30", "period_to": "2026-04-01"})
+    body = response.content.decode()
+    assert "The period must start on or before its end." in body
+    assert "July 1, 2025 – June 15, 2026" in body  # the default period instead

@@ -122,7 +122,7 @@ class TestPayPageDownloads:
         response = get(client, link.url + "pdf/")
         assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
         assert response["Cache-Control"].startswith("no-store") or "no-store" in response["Cache-Control"]
-        assert response["Referrer-Policy"] == "no-referrer"
+        assert response["Referrer-Policy"] == "strict-origin"
         text = pdf_text(response.content)
         assert invoice.number in text and link.token[-12:] in text.replace("\n", "")
 

@@ -62,3 +62,14 @@ def test_twenty_concurrent_reports_of_one_payment_count_it_once(stripe_server, a
     assert StripeEvent.objects.get().attempts == 1
     assert OutboundEmail.objects.filter(kind="receipt").count() == 1
     assert len(anymail_outbox) == 1
+
+
+def test_concurrent_clicks_on_pay_share_one_intent(stripe_server):
+    site = make_website("clicks.test")
+    invoice, _link = open_invoice(site)
+
+    results = run_together(lambda _: start_card_payment(Invoice.objects.get(pk=invoice.pk)), range(6))
+
+    assert not [r for r in results if isinstance(r, Exception)]
+    assert len({checkout.intent_id for checkout in results}) == 1
+    assert CardPayment.objects.count() == 1

@@ -22,6 +22,7 @@ from invoicing.lifecycle import InvoiceStatus
 from invoicing.models import BillingSettings, CardPayment, CreditEntry, InvoiceEvent, Payment, Refund, StripeEvent
 from invoicing.services.checkout import complete_card_payment, start_card_payment
 from invoicing.services.invoices import void_invoice
+from invoicing.services.payments import record_manual_payment
 from invoicing.services.stripe_events import replay_stripe_event
 from tests.conftest import STRIPE_WEBHOOK_SECRET
 from tests.factories import line, open_invoice
@@ -297,3 +298,19 @@ def test_an_intent_cancelled_in_stripe_is_marked_and_a_new_one_is_started(site_a
 
     assert CardPayment.objects.get(intent_id=checkout.intent_id).status == "canceled"
     assert start_card_payment(invoice).intent_id != checkout.intent_id
+
+
+def test_a_card_payment_for_an_invoice_paid_meanwhile_becomes_credit(site_a, stripe_server, admin_user, caplog):
+    invoice, _link = open_invoice(site_a, lines=[line(unit_price="60.00")])
+    checkout = start_card_payment(invoice)
+    record_manual_payment(invoice, reason="Paid by bank transfer", by=admin_user)
+    stripe_server.pay(checkout.intent_id)  # and by card, in a tab left open
+
+    with caplog.at_level(logging.WARNING, logger="invoicing"):
+        outcome = complete_card_payment(invoice, checkout.intent_id)
+
+    assert outcome.status == "succeeded" and outcome.result.credited == Decimal("60.00")
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.PAID and invoice.amount_paid == Decimal("60.00")
+    assert CreditEntry.objects.balance(invoice.client, "EUR") == Decimal("60.00")
+    assert "credit" in caplog.text
