@@ -27,7 +27,7 @@ help:
 	@echo "make run    migrate, seed the demo (prints the admin password and pay links), start the dev servers"
 	@echo "make test   the whole pytest suite (SQLite; DATABASE_URL=postgres://... for PostgreSQL; PYTEST_ARGS=...)"
 	@echo "make lint   ruff, import-linter, manage.py check, makemigrations --check"
-	@echo "make bench  PDF speed (ours against WeasyPrint's, 1,000 invoices on 2 processes); admin listing, 10 vs 10,000 invoices"
+	@echo "make bench  PDF speed (ours against WeasyPrint's, 1,000 invoices on 2 processes); admin listing, 10 vs 10,000 invoices; stats on 100,000"
 	@echo "make clean  remove $(VENV), db.sqlite3 and var/"
 
 install: $(INSTALLED)
@@ -75,10 +75,12 @@ test: install system-packages
 	env -u DJANGO_SETTINGS_MODULE $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 # bench/pdf.py needs no database: it renders InvoiceDocuments built there. bench/admin_listing.py
-# seeds a throwaway SQLite database of its own.
+# seeds a throwaway SQLite database of its own; so does bench/stats.py (or a throwaway PostgreSQL
+# database when DATABASE_URL is set).
 bench: install
 	$(VENV)/bin/python -m bench.pdf
 	env -u DJANGO_SETTINGS_MODULE $(VENV)/bin/python -m bench.admin_listing
+	env -u DJANGO_SETTINGS_MODULE $(VENV)/bin/python -m bench.stats
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -36,10 +36,24 @@ def may_bill_for(user, site):
     return billing_sites(user).filter(pk=getattr(site, "pk", site)).exists()
 
 
+# The module's records reach their website directly, or through what they belong to.
+SITE_LOOKUPS_BY_FIELD = {
+    "site": "site",
+    "invoice": "invoice__site",
+    "client": "client__site",
+    "payment": "payment__invoice__site",
+}
+
+
 def site_lookup_for(model):
-    """The path from ``model`` to its Site, as declared by its site-scoped admin viewset, or ``None``."""
-    viewset = getattr(model, "snippet_viewset", None)
-    return getattr(viewset, "site_lookup", None)
+    """The path from ``model`` to its Site (``"invoice__site"`` for a payment): the one its
+    site-scoped admin viewset declares, else the module's own convention; ``None`` for a model
+    that belongs to no website."""
+    declared = getattr(getattr(model, "snippet_viewset", None), "site_lookup", None)
+    if declared or model._meta.app_label != "invoicing":
+        return declared
+    fields = {field.name for field in model._meta.get_fields() if field.is_relation and field.concrete}
+    return next((lookup for name, lookup in SITE_LOOKUPS_BY_FIELD.items() if name in fields), None)
 
 
 def scope_choices(queryset, user):

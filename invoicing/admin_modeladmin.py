@@ -2,14 +2,17 @@
 read-only (only the services write money), narrowed to the user's websites, each row one click
 from its invoice."""
 
+from django.contrib import messages
 from django.contrib.admin import display
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import quote
 from django.http import Http404
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail_modeladmin.helpers import ButtonHelper, PermissionHelper
 from wagtail_modeladmin.options import ModelAdmin, ModelAdminGroup
-from wagtail_modeladmin.views import DeleteView, EditView, InspectView
+from wagtail_modeladmin.views import DeleteView, EditView, IndexView, InspectView
 
 from .access import scope_to_user
 from .models import Payment, Refund
@@ -65,12 +68,41 @@ class ScopedDeleteView(SiteScopedInstanceMixin, DeleteView):
     pass
 
 
+# The lookups that the listing's own filters put in the query string.
+FILTER_LOOKUPS = {"exact", "in", "isnull", "gte", "gt", "lte", "lt"}
+
+
+class LedgerIndexView(IndexView):
+    """modeladmin applies any ``field__lookup`` in the query string as a filter, so a crafted URL
+    could follow relations out of the user's websites and probe other rows (an oracle). Only the
+    listing's own filters are honoured, and a malformed value is a message, never a 500."""
+
+    def get_filters_params(self, params=None):
+        allowed = [path if isinstance(path, str) else path[0] for path in self.list_filter]
+        return {
+            key: value
+            for key, value in super().get_filters_params(params).items()
+            if any(
+                key == path or (key.startswith(f"{path}__") and key[len(path) + 2 :] in FILTER_LOOKUPS)
+                for path in allowed
+            )
+        }
+
+    def dispatch(self, request, *args, **kwargs):
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        except IncorrectLookupParameters:
+            messages.error(request, _("That filter could not be applied; the full list is shown instead."))
+            return redirect(self.index_url)
+
+
 class LedgerAdmin(ModelAdmin):
     """What payments and refunds share: read-only, scoped through ``invoice_path`` to the site."""
 
     invoice_path = None  # from the row to its invoice, as an ORM path
     permission_helper_class = ReadOnlyPermissionHelper
     button_helper_class = OpenInvoiceButtonHelper
+    index_view_class = LedgerIndexView
     inspect_view_enabled = True
     inspect_view_class = ScopedInspectView
     edit_view_class = ScopedEditView

@@ -126,6 +126,9 @@ class ClientViewSet(SiteScopedViewSetMixin, SnippetViewSet):
         AmountsColumn("credit_balance", label=_("Credit")),
     ]
     list_filter = ["site"]
+    # Searched in the database, like invoices: the search index's SQLite backend cannot count a
+    # queryset with the listing's annotations.
+    search_backend_name = None
     search_fields = ["name", "email"]
     panels = [
         FieldPanel("site"),

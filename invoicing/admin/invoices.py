@@ -105,6 +105,10 @@ class InvoiceIndexView(IndexView):
     def _get_title_column(self, field_name, column_class=InvoiceNumberColumn, **kwargs):
         return super()._get_title_column(field_name, column_class, **kwargs)
 
+    def get_edit_url(self, instance):
+        # An issued invoice is read-only: its number links to its inspect view, and it has no "Edit".
+        return super().get_edit_url(instance) if instance.status == InvoiceStatus.DRAFT else None
+
     def preprocess_field_value(self, field, value, export_format):
         value = super().preprocess_field_value(field, value, export_format)
         # A spreadsheet opening the CSV would run "=HYPERLINK(…)" in a title or a client's name as

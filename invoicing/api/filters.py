@@ -3,6 +3,7 @@ is already narrowed to the caller's websites: another website's id simply matche
 that a filter never tells whether it exists."""
 
 import django_filters
+from django import forms
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -11,13 +12,24 @@ from ..lifecycle import InvoiceStatus
 from ..models import Invoice
 from ..money import CURRENCY_CHOICES
 
+MAX_ID = 2**31 - 1  # the largest id of a 32-bit integer column (PostgreSQL's ``serial``)
+
+
+class IdFilter(django_filters.NumberFilter):
+    """A row's id: a whole number within the id column, or a 400 naming the parameter."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, **kwargs):
+        super().__init__(min_value=1, max_value=MAX_ID, **kwargs)
+
 
 class InvoiceFilter(django_filters.rest_framework.FilterSet):
     status = django_filters.MultipleChoiceFilter(
         choices=InvoiceStatus.choices, help_text=_("One or more statuses (repeat the parameter).")
     )
-    website = django_filters.NumberFilter(field_name="site_id", help_text=_("The website's id."))
-    client = django_filters.NumberFilter(field_name="client_id", help_text=_("The client's id."))
+    website = IdFilter(field_name="site_id", help_text=_("The website's id."))
+    client = IdFilter(field_name="client_id", help_text=_("The client's id."))
     currency = django_filters.ChoiceFilter(choices=CURRENCY_CHOICES)
     due_after = django_filters.DateFilter(field_name="due_date", lookup_expr="gte", help_text=_("Due on or after."))
     due_before = django_filters.DateFilter(field_name="due_date", lookup_expr="lte", help_text=_("Due on or before."))

@@ -96,6 +96,9 @@ class PayResultSerializer(serializers.Serializer):
 
 
 class PayLinkView(InvoicingAPIMixin, APIView):
+    """Public: the payment link's token is the only key. Rate-limited; an unknown token is a 404,
+    an expired or replaced one a 410. POST needs the CSRF cookie (set by GET) in ``X-CSRFToken``."""
+
     authentication_classes = []
     permission_classes = [AllowAny]
 

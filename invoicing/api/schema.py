@@ -38,11 +38,17 @@ def only_invoicing_endpoints(endpoints):
 
 
 def add_error_responses(result, generator, request, public):
-    """drf-spectacular postprocessing hook: the Error component, and the error answers of each operation."""
+    """drf-spectacular postprocessing hook: the Error component, the error answers of each
+    operation, and invoice ids as integers (the URL takes any segment, so that a malformed id
+    gets the API's JSON 404 instead of the website's HTML one)."""
     result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
     reference = {"$ref": "#/components/schemas/Error"}
     for path_item in result.get("paths", {}).values():
         for operation in path_item.values():
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "path" and parameter["name"] == "id":
+                    parameter["schema"] = {"type": "integer", "minimum": 1}
+                    parameter["description"] = "The invoice's id."
             responses = operation.setdefault("responses", {})
             for code, description in ERRORS.items():
                 responses.setdefault(

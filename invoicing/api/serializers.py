@@ -27,6 +27,7 @@ MAX_UNIT_PRICE = 10_000_000
 MAX_DUE_DAYS_AHEAD = 3650
 
 
+@extend_schema_field({"type": "string", "format": "decimal", "pattern": r"^-?[0-9]+(\.[0-9]+)?$", "example": "25.00"})
 class DecimalString(serializers.DecimalField):
     """A decimal sent as a JSON string; a JSON number is refused."""
 

@@ -78,9 +78,18 @@ class InvoicingAPIMixin:
     authentication_classes = [TokenAuthentication, SessionAuthentication]
     renderer_classes = [JSONRenderer]
     parser_classes = [JSONParser]
+    # OPTIONS answers 405: the schema documents the API, and the public endpoint reveals nothing more.
+    metadata_class = None
 
     def get_exception_handler(self):
         return errors.exception_handler
+
+    def handle_exception(self, exc):
+        response = super().handle_exception(exc)
+        # An error is JSON, even where a PDF was asked for.
+        if not isinstance(getattr(self.request, "accepted_renderer", None), JSONRenderer):
+            self.request.accepted_renderer, self.request.accepted_media_type = JSONRenderer(), "application/json"
+        return response
 
 
 INVOICE_ID = re.compile("[0-9]{1,18}")
@@ -109,6 +118,10 @@ def payments_with_refunds():
     destroy=extend_schema(summary="Delete a draft (an issued invoice is voided instead)"),
 )
 class InvoiceViewSet(InvoicingAPIMixin, viewsets.ModelViewSet):
+    """Invoices of the websites you bill for (another website's invoice is a 404). Amounts are
+    decimal strings, never JSON numbers. Errors are ``{"code", "detail"}``, plus ``fields`` for
+    invalid input."""
+
     permission_classes = [HasInvoicePermission]
     pagination_class = InvoicePagination
     filter_backends = [DjangoFilterBackend, SearchFilter, OrderingFilter]

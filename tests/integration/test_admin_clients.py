@@ -55,6 +55,15 @@ def test_the_listing_shows_counts_balances_and_credit(admin_client, site_a, busy
     assert "EUR" not in quiet and ">0<" in quiet.replace(" ", "").replace("\n", "")
 
 
+@pytest.mark.parametrize("query", ["Busy", "busy buyer", "client"])
+def test_search_by_name_or_email_keeps_the_figures(admin_client, site_a, busy_client, query):
+    ClientFactory(site=site_a, name="Quiet Buyer", email="quiet@elsewhere.example")
+    response = admin_client.get(reverse(LIST_URL), {"q": query})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "130.00 EUR · 7.50 USD" in row_of(body, "Busy Buyer") and "Quiet Buyer" not in body
+
+
 def test_the_listing_costs_the_same_queries_for_more_clients(admin_client, site_a, busy_client):
     def queries():
         with CaptureQueriesContext(connection) as captured:

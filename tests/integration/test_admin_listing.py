@@ -61,6 +61,10 @@ def test_the_listing_shows_each_column_and_the_derived_badges(admin_client, site
     assert 'data-badge="partially-paid"' in partial_row and 'data-badge="overdue"' not in partial_row
     draft_row = next(row for row in rows(body) if "Not yet" in row)
     assert "Draft" in draft_row and "1,234.50 EUR" in draft_row
+    # A draft opens for editing; an issued invoice, read-only, opens its inspect view.
+    assert f'href="{reverse("wagtailsnippets_invoicing_invoice:edit", args=[draft.pk])}"' in draft_row
+    assert f'href="{reverse("wagtailsnippets_invoicing_invoice:inspect", args=[overdue.pk])}"' in overdue_row
+    assert reverse("wagtailsnippets_invoicing_invoice:edit", args=[overdue.pk]) not in overdue_row
     assert draft.number == ""
 
 

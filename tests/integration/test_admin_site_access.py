@@ -79,6 +79,15 @@ def clerk_client(client, acme_clerk):
     return client
 
 
+@pytest.fixture(params=["Acme only", "no website"])
+def outsider_client(request, client, site_a, billing_permissions):
+    """A clerk with every invoicing permission, and billing access to Acme only, or to no website."""
+    sites = [site_a] if request.param == "Acme only" else []
+    client.force_login(clerk_of(*sites, username="outsider", permissions=billing_permissions))
+    client.raise_request_exception = False
+    return client
+
+
 @pytest.fixture
 def globex(site_b, admin_user, django_capture_on_commit_callbacks):
     """Globex's books, written through the services, the way the admin and Stripe would."""
@@ -220,7 +229,7 @@ def leaked(response, globex, query=None):
 # The matrix.
 
 
-def test_every_object_url_answers_404_or_403_for_another_websites_objects(clerk_client, globex, admin_user, client):
+def test_every_object_url_answers_404_or_403_for_another_websites_objects(outsider_client, globex):
     urls = object_urls(globex)
     assert len({name for _, name in urls}) >= 10, "the resolver walk found too few URLs to be a matrix"
     before = snapshot()
@@ -228,10 +237,10 @@ def test_every_object_url_answers_404_or_403_for_another_websites_objects(clerk_
     wrong = []
     for url, _ in urls:
         for method in ("get", "post"):
-            response = getattr(clerk_client, method)(url, POST_DATA if method == "post" else None)
+            response = getattr(outsider_client, method)(url, POST_DATA if method == "post" else None)
             if response.status_code not in (REFUSED_POST if method == "post" else REFUSED):
                 wrong.append(f"{method.upper()} {url} → {response.status_code}")
-    assert not wrong, "The Acme clerk reached Globex's objects:\n" + "\n".join(wrong)
+    assert not wrong, "The clerk reached Globex's objects:\n" + "\n".join(wrong)
     assert snapshot() == before
 
 
@@ -265,12 +274,12 @@ def listing_queries(globex):
     ]
 
 
-def test_listings_searches_filters_exports_and_forms_show_nothing_of_another_website(clerk_client, globex):
+def test_listings_searches_filters_exports_and_forms_show_nothing_of_another_website(outsider_client, globex):
     before = snapshot()
     wrong = []
     for url in plain_urls():
         for query in listing_queries(globex):
-            response = clerk_client.get(url, query)
+            response = outsider_client.get(url, query)
             shown = leaked(response, globex, query) if response.status_code == 200 else []
             if shown:
                 wrong.append(f"GET {url} {query} → {shown}")
@@ -289,7 +298,7 @@ def test_listing_queries_never_answer_a_server_error(clerk_client, globex):
     assert not errors, "Server errors:\n" + "\n".join(errors)
 
 
-def test_forms_refuse_to_create_anything_on_another_website(clerk_client, globex):
+def test_forms_refuse_to_create_anything_on_another_website(outsider_client, globex):
     """Every add form, chooser creation form and listing, posted with Globex as the website, Globex's
     client and Globex's invoice: nothing is written."""
     data = {
@@ -304,7 +313,7 @@ def test_forms_refuse_to_create_anything_on_another_website(clerk_client, globex
     }
     before = snapshot()
     for url in plain_urls():
-        clerk_client.post(url, data)
+        outsider_client.post(url, data)
     assert snapshot() == before
 
 
@@ -321,8 +330,8 @@ def test_the_superuser_sees_every_website_in_the_same_places(client, admin_user,
     assert "987," in client.get(reverse("wagtailadmin_home")).content.decode()  # the dashboard's sums
 
 
-def test_the_dashboard_shows_nothing_of_another_website(clerk_client, globex):
-    response = clerk_client.get(reverse("wagtailadmin_home"))
+def test_the_dashboard_shows_nothing_of_another_website(outsider_client, globex):
+    response = outsider_client.get(reverse("wagtailadmin_home"))
     assert response.status_code == 200
     assert not leaked(response, globex)
 
@@ -350,7 +359,7 @@ def test_the_export_lists_only_the_users_websites(clerk_client, globex, site_a):
     assert not leaked(response, globex)
 
 
-def test_bulk_actions_on_another_websites_objects_are_refused(clerk_client, globex):
+def test_bulk_actions_on_another_websites_objects_are_refused(outsider_client, globex):
     before = snapshot()
     wrong = []
     for model in apps.get_app_config("invoicing").get_models():
@@ -360,11 +369,26 @@ def test_bulk_actions_on_another_websites_objects_are_refused(clerk_client, glob
             for selection in ([str(pk) for pk in ids], ["all"]):
                 query = "&".join(f"id={pk}" for pk in selection)
                 for method in ("get", "post"):
-                    response = getattr(clerk_client, method)(f"{url}?{query}", POST_DATA if method == "post" else None)
+                    response = getattr(outsider_client, method)(
+                        f"{url}?{query}", POST_DATA if method == "post" else None
+                    )
                     if response.status_code not in REFUSED:
                         wrong.append(f"{method.upper()} {url}?{query} → {response.status_code}")
     assert not wrong, "Bulk actions reached Globex's objects:\n" + "\n".join(wrong)
     assert snapshot() == before
+
+
+def test_select_all_in_a_bulk_action_selects_the_users_websites_only(clerk_client, globex, site_a):
+    mine = ClientFactory(site=site_a, name="Acme Customer")
+    url = reverse("wagtail_bulk_action", args=["invoicing", "client", "delete"]) + "?id=all"
+    confirmation = clerk_client.get(url)
+    assert confirmation.status_code == 200
+    assert "Acme Customer" in confirmation.content.decode()
+    assert not leaked(confirmation, globex)
+
+    clerk_client.post(url)
+    assert not Client.objects.filter(pk=mine.pk).exists()
+    assert Client.objects.filter(pk=globex["client"].pk).exists()
 
 
 def test_the_chooser_offers_only_the_users_clients(clerk_client, globex, site_a):

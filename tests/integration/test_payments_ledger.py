@@ -41,6 +41,24 @@ def listing(client, model, **params):
 
 
 class TestPayments:
+    def test_only_the_listings_own_filters_apply(self, admin_client, paid, site_a):
+        """modeladmin would apply any ``field__lookup`` from the URL: following relations out of
+        the row (to users' password hashes, other websites' clients) would make it an oracle."""
+        probes = {
+            "recorded_by__password__startswith": "md5",
+            "invoice__client__email__startswith": "nobody-has-this",
+            "client": "1",
+        }
+        for key, value in probes.items():
+            response = admin_client.get(url("payment", "index"), {key: value})
+            assert response.status_code == 200 and paid.invoice.number in response.content.decode(), key
+
+    def test_a_malformed_filter_value_is_a_message_not_a_server_error(self, admin_client, paid):
+        response = admin_client.get(url("payment", "index"), {"created_at__gte": "not-a-date"}, follow=True)
+        assert response.status_code == 200
+        assert "could not be applied" in response.content.decode()
+        assert paid.invoice.number in response.content.decode()
+
     def test_lists_payments_with_their_invoice_client_website_and_amount(self, admin_client, paid, admin_user):
         body = listing(admin_client, "payment")
         invoice = paid.invoice

@@ -7,8 +7,14 @@
   const LINE_FIELD = /^lines-(\d+)-(quantity|unit_price|tax_rate|DELETE)$/;
 
   function parse(value) {
-    const number = Number(String(value || '').trim().replace(',', '.'));
-    return Number.isFinite(number) ? number : null;
+    const text = String(value || '').trim().replace(',', '.');
+    const number = Number(text);
+    return text && Number.isFinite(number) ? number : null;
+  }
+
+  // Half up, like the server, after trimming binary float noise (1.005 × 100 is 100.49999…).
+  function roundHalfUp(value) {
+    return Math.round(Number(value.toPrecision(12)));
   }
 
   // The chosen currency, or the chosen website's default one (what the server will use).
@@ -72,7 +78,7 @@
         show(output, '');
         continue;
       }
-      const minor = Math.round(quantity * price * scale);
+      const minor = roundHalfUp(quantity * price * scale);
       show(output, `${panel.dataset.lineLabel}: ${format(minor, currency)}`);
       baseByRate.set(rate, (baseByRate.get(rate) || 0) + minor);
     }
@@ -80,7 +86,7 @@
     let tax = 0;
     for (const [rate, base] of baseByRate) {
       subtotal += base;
-      tax += Math.round((base * rate) / 100);
+      tax += roundHalfUp((base * rate) / 100);
     }
     show(panel.querySelector('[data-total="subtotal"]'), format(subtotal, currency));
     show(panel.querySelector('[data-total="tax"]'), format(tax, currency));
