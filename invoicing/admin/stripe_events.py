@@ -2,8 +2,6 @@
 that applies a stored event again through the same service as the webhook. Staff see their
 websites' events; events that could not be tied to a website are for superusers only."""
 
-import logging
-
 import django_filters
 from django.contrib import messages
 from django.contrib.admin.utils import quote, unquote
@@ -24,8 +22,6 @@ from ..exceptions import InvoicingError
 from ..models import StripeEvent
 from ..services.stripe_events import replay_stripe_event
 from .access import SiteScopedViewSetMixin
-
-logger = logging.getLogger(__name__)
 
 # Replaying applies money to invoices, as marking one paid does: it takes the same permission.
 REPLAY_PERMISSION = "invoicing.change_invoice"
@@ -102,21 +98,20 @@ class ReplayView(WagtailAdminTemplateMixin, TemplateView):
 
     def post(self, request, *args, **kwargs):
         try:
-            replay_stripe_event(self.event, by=request.user)
+            # The service stores a failure on the event (and logs it) instead of raising.
+            event = replay_stripe_event(self.event, by=request.user)
         except InvoicingError as exc:
             messages.error(request, exc.message)
-        except Exception:
-            # The service stored the failure on the event and logged it; Stripe's own retries go on.
-            self.event.refresh_from_db()
+            return redirect(self.inspect_url())
+        if event.status == StripeEvent.Status.FAILED:
             messages.error(
-                request, _("The event could not be applied: %(error)s") % {"error": self.event.error or _("unknown")}
+                request, _("The event could not be applied: %(error)s") % {"error": event.error or _("unknown")}
             )
         else:
-            self.event.refresh_from_db()
             messages.success(
                 request,
                 _("Event %(event)s replayed: %(status)s.")
-                % {"event": self.event.event_id, "status": self.event.get_status_display().lower()},
+                % {"event": event.event_id, "status": event.get_status_display().lower()},
             )
         return redirect(self.inspect_url())
 

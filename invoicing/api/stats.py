@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ..services.stats import trailing_months
+from ..services.stats import month_start
 
 DEFAULT_MONTHS = 12
 MAX_PERIOD_DAYS = 3660
@@ -21,9 +21,8 @@ class StatsQuerySerializer(serializers.Serializer):
     website = serializers.IntegerField(required=False, min_value=1, help_text=_("Only this website (its id)."))
 
     def validate(self, attrs):
-        default_start, today = trailing_months(DEFAULT_MONTHS)
-        attrs.setdefault("end", today)
-        attrs.setdefault("start", default_start if attrs["end"] == today else attrs["end"].replace(day=1))
+        attrs.setdefault("end", timezone.localdate())
+        attrs.setdefault("start", month_start(attrs["end"], DEFAULT_MONTHS - 1))
         attrs.setdefault("as_of", timezone.localdate())
         if attrs["start"] > attrs["end"]:
             raise serializers.ValidationError({"start": _("The period must start on or before its end.")})

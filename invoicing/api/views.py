@@ -115,7 +115,7 @@ def payments_with_refunds():
         request=InvoiceWriteSerializer,
         responses={200: InvoiceDetailSerializer},
     ),
-    destroy=extend_schema(summary="Delete a draft (an issued invoice is voided instead)"),
+    destroy=extend_schema(summary="Delete a draft", description="An issued invoice answers 409: void it instead."),
 )
 class InvoiceViewSet(InvoicingAPIMixin, viewsets.ModelViewSet):
     """Invoices of the websites you bill for (another website's invoice is a 404). Amounts are
@@ -151,7 +151,7 @@ class InvoiceViewSet(InvoicingAPIMixin, viewsets.ModelViewSet):
 
     def fresh(self, invoice):
         """``invoice`` as the detail shows it, re-read after a service changed it."""
-        return self.get_queryset().prefetch_related("lines").get(pk=invoice.pk)
+        return self.get_queryset().get(pk=invoice.pk)
 
     def detail_data(self, invoice, *, issued_link=None):
         context = {**self.get_serializer_context(), "issued_link": issued_link}

@@ -66,7 +66,11 @@ def test_another_websites_invoice_is_a_404_everywhere(acme_api, globex, method, 
 def test_lists_and_searches_show_only_the_callers_websites(acme_api, api, site_a, globex):
     mine, _link = open_invoice(site_a)
     assert [row["id"] for row in acme_api.get(API).json()["results"]] == [mine.pk]
-    for params in ({"search": globex["unpaid"].number}, {"website": globex["unpaid"].site_id}, {"client": globex["unpaid"].client_id}):
+    for params in (
+        {"search": globex["unpaid"].number},
+        {"website": globex["unpaid"].site_id},
+        {"client": globex["unpaid"].client_id},
+    ):
         assert acme_api.get(API, params).json()["results"] == []
     # The superuser sees everything: the filters above would have matched.
     assert api.get(API, {"search": globex["unpaid"].number}).json()["count"] == 1
@@ -75,7 +79,10 @@ def test_lists_and_searches_show_only_the_callers_websites(acme_api, api, site_a
 def test_stats_count_only_the_callers_websites(acme_api, api, site_a, globex):
     open_invoice(site_a)
     assert [row["currency"] for row in acme_api.get(f"{API}stats/").json()["currencies"]] == ["EUR"]
-    assert [row["currency"] for row in acme_api.get(f"{API}stats/", {"website": globex["unpaid"].site_id}).json()["currencies"]] == []
+    assert [
+        row["currency"]
+        for row in acme_api.get(f"{API}stats/", {"website": globex["unpaid"].site_id}).json()["currencies"]
+    ] == []
     assert [row["currency"] for row in api.get(f"{API}stats/").json()["currencies"]] == ["EUR", "USD"]
 
 

@@ -103,7 +103,12 @@ def test_mark_paid_validation(api, site_a, data, field):
 def test_mark_paid_is_refused_while_a_card_payment_is_processing(api, site_a):
     invoice, _link = open_invoice(site_a)
     Payment.objects.create(
-        invoice=invoice, method="stripe", amount=invoice.total, currency="EUR", status="processing", provider_reference="pi_1"
+        invoice=invoice,
+        method="stripe",
+        amount=invoice.total,
+        currency="EUR",
+        status="processing",
+        provider_reference="pi_1",
     )
     response = api.post(invoice_url(invoice, "mark_paid"), {"reason": "Cash"})
     assert (response.status_code, response.json()["code"]) == (409, "payment_rejected")
@@ -119,7 +124,10 @@ def test_void(api, site_a, admin_user):
     assert InvoiceEvent.objects.filter(invoice=invoice, kind=InvoiceEvent.Kind.VOIDED, actor=admin_user).exists()
     again = api.post(invoice_url(invoice, "void"), {"reason": "Again"})
     assert again.status_code == 409
-    assert again.json() == {"code": "invalid_transition", "detail": f"Invoice {invoice.number} is void and cannot become void."}
+    assert again.json() == {
+        "code": "invalid_transition",
+        "detail": f"Invoice {invoice.number} is void and cannot become void.",
+    }
 
 
 def test_an_invoice_with_money_received_is_not_voided(api, site_a, admin_user):

@@ -40,7 +40,12 @@ def test_create_a_draft(api, site_a, admin_user):
     assert invoice.status == InvoiceStatus.DRAFT and invoice.lines.count() == 2
     assert body["status"] == "draft" and body["reference_id"] is None and body["payment_link"] is None
     # Totals are the server's, as strings at the currency's exponent.
-    assert (body["subtotal"], body["tax"], body["amount"], body["amount_due"]) == ("310.50", "60.00", "370.50", "370.50")
+    assert (body["subtotal"], body["tax"], body["amount"], body["amount_due"]) == (
+        "310.50",
+        "60.00",
+        "370.50",
+        "370.50",
+    )
     assert body["currency"] == "EUR" and body["website"] == site_a.pk and body["client"] == client.pk
     assert [line["total"] for line in body["lines"]] == ["300.00", "10.50"]
     assert body["lines"][1]["quantity"] == "1.000" and body["lines"][1]["tax_rate"] == "0.00"
@@ -67,7 +72,9 @@ def test_create_and_issue_returns_the_link_once(api, site_a):
 
 def test_create_issue_and_send(api, site_a, anymail_outbox, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        response = api.post(API, new_invoice(site_a, ClientFactory(site=site_a, email="pay@client.example"), send_email=True))
+        response = api.post(
+            API, new_invoice(site_a, ClientFactory(site=site_a, email="pay@client.example"), send_email=True)
+        )
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["status"] == "open" and body["payment_link"]["url"]
@@ -81,7 +88,8 @@ def test_create_issue_and_send(api, site_a, anymail_outbox, django_capture_on_co
 
 def test_an_issue_that_fails_leaves_no_draft(api, site_a):
     response = api.post(
-        API, new_invoice(site_a, ClientFactory(site=site_a), issue=True, lines=[{"description": "Free", "unit_price": "0"}])
+        API,
+        new_invoice(site_a, ClientFactory(site=site_a), issue=True, lines=[{"description": "Free", "unit_price": "0"}]),
     )
     assert response.status_code == 400
     assert response.json()["code"] == "validation_failed"
@@ -149,7 +157,10 @@ def test_retrieve_shows_lines_payments_and_link_expiry(api, site_a, admin_user):
     ]
     assert body["payment"]["reference"] == "TRX-1"
     invoice.refresh_from_db()
-    assert body["token_expires_at"] is not None and body["token_expires_at"][:10] == invoice.token_expires_at.date().isoformat()
+    assert (
+        body["token_expires_at"] is not None
+        and body["token_expires_at"][:10] == invoice.token_expires_at.date().isoformat()
+    )
 
 
 def test_list_filters_search_and_pagination(api, site_a, site_b):
@@ -198,7 +209,9 @@ def test_the_list_keeps_a_fixed_number_of_queries(api, site_a, admin_user, djang
 
 def test_update_a_draft(api, site_a):
     invoice = draft_invoice(site_a, title="Before")
-    response = api.patch(invoice_url(invoice), {"title": "After", "lines": [{"description": "A", "unit_price": "5.00"}]})
+    response = api.patch(
+        invoice_url(invoice), {"title": "After", "lines": [{"description": "A", "unit_price": "5.00"}]}
+    )
     assert response.status_code == 200, response.json()
     assert response.json()["title"] == "After" and response.json()["amount"] == "5.00"
     invoice.refresh_from_db()

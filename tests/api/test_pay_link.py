@@ -40,7 +40,9 @@ def visitor():
 def post(visitor, url, data):
     """A POST as the pay page's script sends it: the CSRF cookie from the GET, back in a header."""
     visitor.get(url)
-    return visitor.post(url, data, content_type="application/json", headers={"X-CSRFToken": visitor.cookies["csrftoken"].value})
+    return visitor.post(
+        url, data, content_type="application/json", headers={"X-CSRFToken": visitor.cookies["csrftoken"].value}
+    )
 
 
 def assert_protected(response):
@@ -54,7 +56,13 @@ def give_credit(invoice, amount):
     """Money that arrived for a void invoice of the same client becomes that client's credit."""
     earlier, _ = open_invoice(invoice.site, client=invoice.client, lines=[line(unit_price="1.00")])
     void_invoice(earlier, reason="Sent twice")
-    apply_payment(earlier, method=PaymentMethod.MANUAL, amount=amount, currency=invoice.currency, provider_reference=f"bank-{earlier.pk}")
+    apply_payment(
+        earlier,
+        method=PaymentMethod.MANUAL,
+        amount=amount,
+        currency=invoice.currency,
+        provider_reference=f"bank-{earlier.pk}",
+    )
 
 
 def test_get_shows_what_the_pay_page_shows(visitor, site_a):
@@ -93,7 +101,10 @@ def test_an_unusable_link_is_a_410_that_reveals_nothing(visitor, site_a):
     response = visitor.get(pay_url(link))
     assert response.status_code == 410
     assert_protected(response)
-    assert response.json() == {"code": "payment_link_unusable", "detail": "This payment link has been replaced or revoked."}
+    assert response.json() == {
+        "code": "payment_link_unusable",
+        "detail": "This payment link has been replaced or revoked.",
+    }
     _invoice, expiring = open_invoice(site_a, due_date=timezone.localdate())
     with time_machine.travel(timezone.now() + timedelta(days=400)):
         expired = visitor.get(pay_url(expiring))

@@ -62,10 +62,22 @@ def test_every_eur_figure(api, billing_data):
 def test_each_currency_keeps_its_exponent_and_is_never_summed(api, billing_data):
     stats = by_currency(api.get(STATS, MAY))
     assert list(stats) == ["EUR", "JPY", "KWD", "USD"]
-    assert (stats["JPY"]["invoiced"], stats["JPY"]["collected"], stats["JPY"]["outstanding"]) == ("5000", "2000", "3000")
+    assert (stats["JPY"]["invoiced"], stats["JPY"]["collected"], stats["JPY"]["outstanding"]) == (
+        "5000",
+        "2000",
+        "3000",
+    )
     assert stats["JPY"]["average_days_to_pay"] is None
-    assert (stats["KWD"]["invoiced"], stats["KWD"]["collected"], stats["KWD"]["outstanding"]) == ("12.345", "12.345", "0.000")
-    assert (stats["USD"]["invoice_count"], stats["USD"]["collected"], stats["USD"]["average_days_to_pay"]) == (1, "1000.00", "30.9")
+    assert (stats["KWD"]["invoiced"], stats["KWD"]["collected"], stats["KWD"]["outstanding"]) == (
+        "12.345",
+        "12.345",
+        "0.000",
+    )
+    assert (stats["USD"]["invoice_count"], stats["USD"]["collected"], stats["USD"]["average_days_to_pay"]) == (
+        1,
+        "1000.00",
+        "30.9",
+    )
     assert (stats["USD"]["outstanding"], stats["USD"]["overdue_count"]) == ("400.00", 1)
 
 
