@@ -20,7 +20,7 @@ from .admin.jobs import BulkJobViewSet
 from .admin.reports import billing_report_menu_item, billing_report_urls
 from .admin.stripe_events import StripeEventViewSet
 from .admin_modeladmin import PaymentsLedger
-from .models import BillingSettings, Invoice, OutboundEmail, StripeEvent
+from .models import BillingLogEntry, BillingSettings, Client, Invoice, OutboundEmail, StripeEvent
 
 register_permission_policy(OutboundEmail, ReadOnlyPermissionPolicy(OutboundEmail))
 # Replaces the policy that @register_setting gave it: billing settings follow billing access too.
@@ -47,3 +47,10 @@ def invoice_buttons(snippet, user, next_url=None):
     if isinstance(snippet, Invoice):
         for priority, action in enumerate(available_actions(snippet, user, next_url=next_url), start=30):
             yield Button(action.label, action.url, icon_name=action.icon, priority=priority)
+
+
+@hooks.register("register_log_actions")
+def log_billing_per_website(actions):
+    # Wagtail's history and site history of invoices and clients, narrowed to the user's websites.
+    actions.register_model(Invoice, BillingLogEntry)
+    actions.register_model(Client, BillingLogEntry)

@@ -4,6 +4,7 @@ errors also name their fields in ``fields``. Domain errors (``InvoicingError``) 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -39,7 +40,7 @@ CODE_BY_DRF_ERROR = {
 class RateLimited(exceptions.Throttled):
     """Over a limit of ``invoicing.ratelimit``; answered 429 with ``Retry-After``."""
 
-    default_detail = _("Too many requests. Please wait a minute and try again.")
+    default_detail = gettext_lazy("Too many requests. Please wait a minute and try again.")
 
 
 def error_body(code, detail, **extra):

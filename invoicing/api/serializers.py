@@ -84,7 +84,7 @@ class LineSerializer(serializers.Serializer):
     total = serializers.SerializerMethodField(help_text=_("Quantity × unit price, before tax, rounded."))
 
     def get_total(self, line) -> str:
-        return str(line.total) if hasattr(line, "total") else None
+        return str(line.total)
 
 
 class PaymentSerializer(serializers.ModelSerializer):

@@ -7,12 +7,14 @@ from .clients import Client
 from .events import InvoiceEvent
 from .invoices import Invoice, InvoiceLine, PaymentLink
 from .jobs import BulkJob
+from .log_entries import BillingLogEntry
 from .numbering import InvoiceSequence
 from .outbox import EmailAttempt, OutboundEmail
 from .payments import CreditEntry, Payment, PaymentMethod, Refund
 from .stripe import CardPayment, StripeEvent
 
 __all__ = [
+    "BillingLogEntry",
     "BillingSettings",
     "BulkJob",
     "CardPayment",
