@@ -273,3 +273,13 @@ def test_json_only(api, site_a):
 def test_dates_in_the_past_are_fine(api, site_a):
     response = api.post(API, new_invoice(site_a, ClientFactory(site=site_a), due_date=date(2020, 1, 31).isoformat()))
     assert response.status_code == 201 and response.json()["due_date"] == "2020-01-31"
+
+
+def test_a_patch_never_leaves_half_a_line(api, site_a):
+    invoice = draft_invoice(site_a)
+    response = api.patch(invoice_url(invoice), {"lines": [{"description": "No price"}]})
+    assert response.status_code == 400
+    assert response.json()["fields"] == {"lines[0].unit_price": ["This field is required."]}
+    assert api.patch(invoice_url(invoice), ["not", "an", "object"]).json()["code"] == "invalid"
+    invoice.refresh_from_db()
+    assert invoice.lines.count() == 1 and invoice.total == 100

@@ -206,3 +206,12 @@ def test_methods_other_than_get_and_post(visitor, site_a):
     response = visitor.delete(pay_url(link))
     assert response.status_code == 405
     assert_protected(response)
+
+
+def test_tokens_never_reach_the_logs(visitor, site_a, caplog):
+    invoice, link = open_invoice(site_a)
+    rotate_payment_link(invoice)
+    visitor.get(pay_url(link))  # 410
+    visitor.get(pay_url(link.token[:-3] + "abc"))  # 404
+    assert "Gone: /api/v1/order-payments/invoices/pay/INV-[redacted]/" in caplog.text
+    assert link.token not in caplog.text and link.token[:-3] not in caplog.text
