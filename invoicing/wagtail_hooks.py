@@ -15,7 +15,7 @@ from .admin.clients import ClientViewSet
 from .admin.dashboard import add_billing_panel
 from .admin.emails import OutboundEmailViewSet, ReadOnlyPermissionPolicy
 from .admin.group_panel import BillingSitesForm
-from .admin.invoices import InvoiceViewSet
+from .admin.invoices import DeleteDraftAction, InvoicePermissionPolicy, InvoiceViewSet
 from .admin.jobs import BulkJobViewSet
 from .admin.reports import billing_report_menu_item, billing_report_urls
 from .admin.stripe_events import StripeEventViewSet
@@ -25,6 +25,7 @@ from .models import BillingLogEntry, BillingSettings, Client, Invoice, OutboundE
 register_permission_policy(OutboundEmail, ReadOnlyPermissionPolicy(OutboundEmail))
 # Replaces the policy that @register_setting gave it: billing settings follow billing access too.
 register_permission_policy(BillingSettings, BillingSitePermissionPolicy(BillingSettings))
+register_permission_policy(Invoice, InvoicePermissionPolicy(Invoice))
 register_snippet(InvoiceViewSet)
 register_snippet(ClientViewSet)
 register_snippet(OutboundEmailViewSet)
@@ -54,3 +55,8 @@ def log_billing_per_website(actions):
     # Wagtail's history and site history of invoices and clients, narrowed to the user's websites.
     actions.register_model(Invoice, BillingLogEntry)
     actions.register_model(Client, BillingLogEntry)
+
+
+@hooks.register("register_actions")
+def delete_invoices_through_the_service(actions):
+    actions.register(Invoice, DeleteDraftAction)

@@ -51,6 +51,9 @@ class InvoiceInspectView(InspectView):
     def get_fields(self):
         return []  # The template lays the invoice out itself.
 
+    def get_delete_url(self):
+        return super().get_delete_url() if self.user_has_permission_for_instance("delete", self.object) else None
+
     @cached_property
     def actions(self):
         return available_actions(self.object, self.request.user, next_url=self.request.path)

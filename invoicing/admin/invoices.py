@@ -3,20 +3,24 @@ and open on their inspect view. The listing runs the same queries for ten invoic
 
 from django.contrib import messages
 from django.contrib.admin.utils import quote
+from django.db import transaction
 from django.db.models import DecimalField, ExpressionWrapper, F
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from wagtail.actions.delete import DeleteAction
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, HelpPanel, InlinePanel, MultiFieldPanel, ObjectList
 from wagtail.admin.ui.tables import Column
-from wagtail.snippets.views.snippets import CreateView, EditView, IndexView, SnippetViewSet
+from wagtail.log_actions import log
+from wagtail.permission_policies import ModelPermissionPolicy
+from wagtail.snippets.views.snippets import CreateView, DeleteView, EditView, IndexView, SnippetViewSet
 
 from ..exceptions import InvoicingError
 from ..lifecycle import InvoiceStatus
 from ..models import Invoice, OutboundEmail
 from ..money import DECIMAL_PLACES, MAX_DIGITS
 from ..services.emails import issue_and_send_invoice
-from ..services.invoices import save_draft
+from ..services.invoices import delete_draft, save_draft
 from .access import SiteScopedViewSetMixin
 from .actions import action_urlpatterns
 from .columns import EmailStatusColumn
@@ -24,6 +28,25 @@ from .filters import InvoiceFilterSet
 from .inspect import InvoiceInspectView
 from .invoice_columns import InvoiceNumberColumn, InvoiceStatusColumn, MoneyColumn
 from .invoice_form import InvoiceForm
+
+
+class InvoicePermissionPolicy(ModelPermissionPolicy):
+    """Only a draft can be deleted: an issued invoice keeps its number and history, and is voided.
+    The listing, the delete view and the bulk delete all ask here."""
+
+    def user_has_permission_for_instance(self, user, action, instance):
+        if action == "delete" and instance.status != InvoiceStatus.DRAFT:
+            return False
+        return super().user_has_permission_for_instance(user, action, instance)
+
+
+class DeleteDraftAction(DeleteAction):
+    """Wagtail's delete of one invoice, through the service that refuses anything but a draft."""
+
+    def _delete(self):
+        with transaction.atomic():
+            log(instance=self.instance, action=self.log_action, user=self.user, deleted=True)
+            delete_draft(self.instance)
 
 
 def inspect_url(invoice):
@@ -70,17 +93,28 @@ class InvoiceCreateView(SavesThroughServicesMixin, CreateView):
     pass
 
 
-class InvoiceEditView(SavesThroughServicesMixin, EditView):
+class DraftsOnlyMixin:
+    """Editing and deleting are for drafts: an issued invoice opens its inspect view instead."""
+
+    refusal = None  # "Invoice %(number)s is %(status)s; only drafts can …"
+
     def dispatch(self, request, *args, **kwargs):
         invoice = self.get_object()
         if invoice.status != InvoiceStatus.DRAFT:
             messages.warning(
                 request,
-                _("Invoice %(number)s is %(status)s; only drafts can be edited.")
-                % {"number": invoice.number, "status": invoice.get_status_display().lower()},
+                self.refusal % {"number": invoice.number, "status": invoice.get_status_display().lower()},
             )
             return redirect(inspect_url(invoice))
         return super().dispatch(request, *args, **kwargs)
+
+
+class InvoiceEditView(DraftsOnlyMixin, SavesThroughServicesMixin, EditView):
+    refusal = _("Invoice %(number)s is %(status)s; only drafts can be edited.")
+
+
+class InvoiceDeleteView(DraftsOnlyMixin, DeleteView):
+    refusal = _("Invoice %(number)s is %(status)s; only drafts can be deleted. Void it instead.")
 
 
 def attach_latest_emails(invoices):
@@ -109,6 +143,9 @@ class InvoiceIndexView(IndexView):
         # An issued invoice is read-only: its number links to its inspect view, and it has no "Edit".
         return super().get_edit_url(instance) if instance.status == InvoiceStatus.DRAFT else None
 
+    def get_delete_url(self, instance):
+        return super().get_delete_url(instance) if self.user_has_permission_for_instance("delete", instance) else None
+
     def preprocess_field_value(self, field, value, export_format):
         value = super().preprocess_field_value(field, value, export_format)
         # A spreadsheet opening the CSV would run "=HYPERLINK(…)" in a title or a client's name as
@@ -133,6 +170,7 @@ class InvoiceViewSet(SiteScopedViewSetMixin, SnippetViewSet):
     index_view_class = InvoiceIndexView
     add_view_class = InvoiceCreateView
     edit_view_class = InvoiceEditView
+    delete_view_class = InvoiceDeleteView
     inspect_view_class = InvoiceInspectView
     inspect_view_enabled = True
     list_display = [

@@ -29,8 +29,7 @@ from ..mail.kinds import EmailKind
 from ..models import Invoice, Payment
 from ..services.documents import invoice_pdf, pdf_filename
 from ..services.emails import send_invoice_email
-from ..services.invoices import create_invoice, describe, issue_invoice, update_draft, void_invoice
-from ..services.locking import lock_invoice
+from ..services.invoices import create_invoice, delete_draft, describe, issue_invoice, update_draft, void_invoice
 from ..services.payments import record_manual_payment
 from ..services.stats import invoice_stats
 from ..services.tokens import rotate_payment_link
@@ -185,14 +184,7 @@ class InvoiceViewSet(InvoicingAPIMixin, viewsets.ModelViewSet):
         return Response(self.detail_data(invoice))
 
     def destroy(self, request, *args, **kwargs):
-        invoice = self.get_object()
-        with transaction.atomic():
-            lock_invoice(invoice)
-            ensure_draft(
-                invoice,
-                _("Invoice %(invoice)s is %(status)s and cannot be deleted: only drafts can. Void it instead."),
-            )
-            invoice.delete()
+        delete_draft(self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(

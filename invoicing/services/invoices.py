@@ -100,6 +100,18 @@ def update_draft(invoice, *, by=None, lines=None, **fields):
     return save_draft(invoice, by=by)
 
 
+def delete_draft(invoice):
+    """Only a draft can be deleted: an issued invoice keeps its number and its history (void it)."""
+    with transaction.atomic():
+        lock_invoice(invoice)
+        if invoice.status != InvoiceStatus.DRAFT:
+            raise InvalidTransition(
+                _("Invoice %(invoice)s is %(status)s and cannot be deleted: only drafts can. Void it instead.")
+                % {"invoice": describe(invoice), "status": invoice.get_status_display().lower()}
+            )
+        invoice.delete()
+
+
 def issue_invoice(invoice, *, by=None):
     """Draft → open: snapshot the client, assign the number, and issue the payment link."""
     with transaction.atomic():

@@ -6,7 +6,9 @@ import pytest
 from django.urls import reverse
 from wagtail.test.utils.form_data import inline_formset, nested_form_data
 
+from invoicing.exceptions import InvalidTransition
 from invoicing.models import Invoice
+from invoicing.services.invoices import delete_draft
 from tests.factories import ClientFactory, draft_invoice, open_invoice
 
 LIST_URL = "wagtailsnippets_invoicing_invoice:list"
@@ -126,3 +128,42 @@ def test_billing_settings_refuse_an_unknown_number_placeholder(admin_client, sit
     }
     response = admin_client.post(url, data)
     assert "Unknown placeholder {yeer}" in response.content.decode()
+
+
+class TestDeleting:
+    """Only drafts can be deleted; an issued invoice keeps its number (numbering is gapless) and is voided."""
+
+    def test_a_draft_is_deleted(self, admin_client, site_a):
+        invoice = draft_invoice(site_a)
+        url = reverse("wagtailsnippets_invoicing_invoice:delete", args=[invoice.pk])
+        assert admin_client.get(url).status_code == 200
+        assert admin_client.post(url).status_code == 302
+        assert not Invoice.objects.filter(pk=invoice.pk).exists()
+
+    def test_an_issued_invoice_cannot_be_deleted(self, admin_client, site_a):
+        invoice, _ = open_invoice(site_a)
+        url = reverse("wagtailsnippets_invoicing_invoice:delete", args=[invoice.pk])
+        for response in (admin_client.get(url, follow=True), admin_client.post(url, follow=True)):
+            assert response.redirect_chain[-1][0] == reverse(
+                "wagtailsnippets_invoicing_invoice:inspect", args=[invoice.pk]
+            )
+            assert "only drafts can be deleted. Void it instead." in response.content.decode()
+        assert Invoice.objects.filter(pk=invoice.pk, number=invoice.number).exists()
+        for page in (reverse(LIST_URL), reverse("wagtailsnippets_invoicing_invoice:inspect", args=[invoice.pk])):
+            assert url not in admin_client.get(page).content.decode(), page
+
+    def test_the_bulk_delete_leaves_issued_invoices_alone(self, admin_client, site_a):
+        draft = draft_invoice(site_a)
+        issued, _ = open_invoice(site_a)
+        url = reverse("wagtail_bulk_action", args=["invoicing", "invoice", "delete"])
+        query = f"?id={draft.pk}&id={issued.pk}"
+        confirmation = admin_client.get(url + query).content.decode()
+        assert "You don't have permission to delete" in confirmation and issued.number in confirmation
+        admin_client.post(url + query)
+        assert list(Invoice.objects.values_list("pk", flat=True)) == [issued.pk]
+
+    def test_the_service_refuses_even_without_the_admin(self, site_a):
+        invoice, _ = open_invoice(site_a)
+        with pytest.raises(InvalidTransition, match="only drafts can"):
+            delete_draft(invoice)
+        assert Invoice.objects.filter(pk=invoice.pk).exists()
