@@ -7,6 +7,9 @@ MANAGE = $(VENV)/bin/python manage.py
 # Touched after a successful install; newer requirements files make it stale.
 INSTALLED = $(VENV)/.installed
 PYTEST_ARGS ?=
+# One pytest worker per CPU (pytest-xdist); a file's tests stay together on one worker, since some
+# share a module-level tally (the fuzzing's case count) or an expensive fixture.
+PYTEST_XDIST ?= -n auto --dist loadfile
 # The browser tests (tests/e2e) drive Debian's Chromium: Playwright cannot download one here.
 CHROMIUM_PATH ?= /usr/bin/chromium
 export CHROMIUM_PATH
@@ -72,7 +75,7 @@ run: install
 # The settings come from pyproject.toml (site_config.settings.test), not from a DJANGO_SETTINGS_MODULE
 # left in the shell for the dev server; PYTEST_ARGS=--ds=... still overrides them.
 test: install system-packages
-	env -u DJANGO_SETTINGS_MODULE $(VENV)/bin/pytest $(PYTEST_ARGS)
+	env -u DJANGO_SETTINGS_MODULE $(VENV)/bin/pytest $(PYTEST_XDIST) $(PYTEST_ARGS)
 
 # bench/pdf.py needs no database: it renders InvoiceDocuments built there. bench/admin_listing.py
 # seeds a throwaway SQLite database of its own; so does bench/stats.py (or a throwaway PostgreSQL
