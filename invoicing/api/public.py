@@ -7,7 +7,7 @@ is the only key, so every rule of the pay page applies here too.
 - Amounts are computed by the services: a posted amount is only a partial-payment choice.
 - POST keeps CSRF protection, as the pay page's forms do: GET sets the ``csrftoken`` cookie, and a
   POST sends it back in the ``X-CSRFToken`` header.
-- Every answer is ``no-store`` and ``no-referrer``, and cannot be framed.
+- Every answer is ``no-store``, sends no path in a Referer, and cannot be framed.
 """
 
 import logging

@@ -1,6 +1,6 @@
 """The public pay endpoints: the pay page as JSON, with every rule of the pay page (SECURITY.md
 1–7, 27, 29): same 404 for every token that opens nothing here, 410 without the invoice for an
-unusable link, rate limits, CSRF on POST, no-store and no-referrer, amounts computed here.
+unusable link, rate limits, CSRF on POST, no-store and no Referer path, amounts computed here.
 Card payments go to localstripe over HTTP."""
 
 from datetime import timedelta
@@ -48,7 +48,7 @@ def post(visitor, url, data):
 def assert_protected(response):
     assert "no-store" in response["Cache-Control"]
     # The URL holds the token: no Referer may carry the path (the pay page's policy, invoicing.http).
-    assert response["Referrer-Policy"] in {"no-referrer", "strict-origin"}
+    assert response["Referrer-Policy"] == "strict-origin"
     assert response["X-Frame-Options"] == "DENY"
 
 
