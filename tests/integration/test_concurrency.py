@@ -1,38 +1,19 @@
 """Races, with real threads and real row locks. SQLite serialises writers and has no row locks,
 so it would hide a missing ``select_for_update``: these run on PostgreSQL (CI does)."""
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from invoicing.models import CreditEntry, Invoice, OutboundEmail, Payment, PaymentMethod
 from invoicing.services.invoices import issue_invoice
 from invoicing.services.payments import apply_payment, pay_with_credit
 from tests.factories import ClientFactory, draft_invoice, make_website, open_invoice
+from tests.threads import run_together
 
 THREADS = 8
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-
-def run_together(function, arguments):
-    """Start every call at the same instant; return results and exceptions."""
-    barrier = threading.Barrier(len(arguments))
-
-    def call(argument):
-        try:
-            barrier.wait()
-            return function(argument)
-        except Exception as exc:  # noqa: BLE001 - the test inspects it
-            return exc
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=len(arguments)) as pool:
-        return list(pool.map(call, arguments))
 
 
 def test_concurrent_issues_get_unique_gapless_numbers():

@@ -2,11 +2,8 @@
 real threads and row locks on PostgreSQL (SQLite would hide a missing lock), against localstripe."""
 
 import json
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import connection
 
 from invoicing.lifecycle import InvoiceStatus
 from invoicing.models import CardPayment, Invoice, OutboundEmail, Payment, StripeEvent
@@ -15,26 +12,11 @@ from invoicing.services.stripe_events import receive_stripe_event
 from tests.conftest import STRIPE_WEBHOOK_SECRET
 from tests.factories import make_website, open_invoice
 from tests.localstripe import stripe_signature
+from tests.threads import run_together
 
 CALLS = 20
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-
-def run_together(function, arguments):
-    barrier = threading.Barrier(len(arguments))
-
-    def call(argument):
-        try:
-            barrier.wait()
-            return function(argument)
-        except Exception as exc:  # noqa: BLE001 - the test inspects it
-            return exc
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=len(arguments)) as pool:
-        return list(pool.map(call, arguments))
 
 
 def test_twenty_concurrent_reports_of_one_payment_count_it_once(stripe_server, anymail_outbox):
