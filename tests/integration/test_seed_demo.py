@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from wagtail.models import Site
+from wagtail.models import Collection, Locale, Page, Site
 
 from invoicing.models import Client, CreditEntry, Invoice, InvoiceEmailTemplatePage, Payment, PayPage
 
@@ -68,3 +68,15 @@ def test_seed_demo_on_another_port_moves_the_sites_instead_of_adding_some(client
     assert all(
         link.startswith(("http://acme.localhost:9000/pay/", "http://globex.localhost:9000/pay/")) for link in links
     )
+
+
+def test_seed_demo_rebuilds_what_a_flushed_database_lacks():
+    """``manage.py flush`` also empties what Wagtail's migrations made: the page tree's root, the
+    root collection (for the logos) and the default locale."""
+    Site.objects.all().delete()
+    Page.objects.all().delete()
+    Collection.objects.all().delete()
+    Locale.objects.all().delete()
+    seed()
+    assert sorted(Site.objects.values_list("hostname", flat=True)) == ["acme.localhost", "globex.localhost"]
+    assert Invoice.objects.filter(site__hostname="acme.localhost").exists()

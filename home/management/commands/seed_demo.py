@@ -7,13 +7,15 @@ import os
 import secrets
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.images import ImageFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import get_supported_language_variant
 from wagtail.images.models import Image
-from wagtail.models import Page, Site
+from wagtail.models import Collection, Locale, Page, Site
 
 from home import demo
 from home.models import HomePage
@@ -32,6 +34,7 @@ class Command(BaseCommand):
     def handle(self, *args, port, **options):
         with transaction.atomic():
             admin, password = self.ensure_admin()
+            self.ensure_wagtail_roots()
             self.remove_wagtail_welcome_site()
             links = {}
             for index, spec in enumerate(demo.SITES):
@@ -52,6 +55,15 @@ class Command(BaseCommand):
         user.set_password(password)
         user.save()
         return user, password
+
+    def ensure_wagtail_roots(self):
+        """Wagtail's migrations make the page tree's root, the root collection and the default
+        locale; a flushed database (``manage.py flush``) has none of them."""
+        Locale.objects.get_or_create(language_code=get_supported_language_variant(settings.LANGUAGE_CODE))
+        if Page.get_first_root_node() is None:
+            Page.add_root(instance=Page(title="Root"))
+        if Collection.get_first_root_node() is None:
+            Collection.add_root(name="Root")
 
     def remove_wagtail_welcome_site(self):
         for site in Site.objects.filter(hostname="localhost", port=80).select_related("root_page"):
