@@ -42,6 +42,10 @@ FUZZ_SETTINGS = {
     "suppress_health_check": list(HealthCheck),
 }
 
+# Run in a pytest process of its own (see the Makefile): under pytest-xdist, schemathesis fuzzes only
+# the first operation of a parametrized test.
+pytestmark = pytest.mark.fuzz
+
 schema = schemathesis.openapi.from_wsgi("/api/v1/schema/", get_wsgi_application())
 # What the path parameters are mapped onto, set by the ``books`` fixture of the running test.
 TARGETS = {"ids": [], "tokens": [], "clients": [], "keep_unknown": True}

@@ -15,7 +15,7 @@ from tests.factories import ClientFactory, UserFactory, make_website, open_invoi
 ARTIFACTS = Path(__file__).parent / "artifacts"
 PASSWORD = "bill-the-clients"  # noqa: S105 - a throwaway test user
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture

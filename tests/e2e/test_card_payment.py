@@ -21,7 +21,7 @@ from tests.factories import ClientFactory, UserFactory, draft_invoice, line, mak
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def demo_website(spec, port):

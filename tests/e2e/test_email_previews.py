@@ -12,7 +12,7 @@ from tests.factories import UserFactory, make_website
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 BUTTONS = {"invoice": "Pay your Acme invoice", "reminder": "Pay before it is late", "receipt": None}
 

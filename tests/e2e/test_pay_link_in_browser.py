@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from invoicing.services import invoices as invoice_services
 from tests.factories import ClientFactory, line, make_website, open_invoice
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from tests.threads import run_together
 
 THREADS = 8
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def test_concurrent_issues_get_unique_gapless_numbers():

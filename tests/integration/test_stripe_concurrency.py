@@ -16,7 +16,7 @@ from tests.threads import run_together
 
 CALLS = 20
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def test_twenty_concurrent_reports_of_one_payment_count_it_once(stripe_server, anymail_outbox):

@@ -11,7 +11,7 @@ from invoicing.services.checkout import start_card_payment
 from tests.conftest import STRIPE_WEBHOOK_SECRET
 from tests.factories import open_invoice
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def wait_for(condition, seconds=20):
