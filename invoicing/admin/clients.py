@@ -136,7 +136,8 @@ class ClientViewSet(SiteScopedViewSetMixin, SnippetViewSet):
         FieldPanel("email"),
         FieldPanel("billing_address"),
         FieldPanel("tax_id"),
-        FieldPanel("user"),
+        # Users are not per website: only those who may manage users anyway get to pick one.
+        FieldPanel("user", permission="auth.change_user"),
     ]
 
     def get_queryset(self, request):

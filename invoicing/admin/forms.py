@@ -4,7 +4,6 @@ copy forms get ``SiteScopedFormMixin`` (see ``SiteScopedViewSetMixin.get_form_cl
 from django.core.exceptions import ValidationError
 from django.db.models import Model, QuerySet
 from django.utils.translation import gettext_lazy as _
-from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.widgets.chooser import BaseChooser
 from wagtail.models import Site
 
@@ -53,7 +52,3 @@ class SiteScopedFormMixin:
                     ),
                 )
         return cleaned_data
-
-
-class SiteScopedAdminForm(SiteScopedFormMixin, WagtailAdminModelForm):
-    """A base for the module's admin forms (``base_form_class``)."""

@@ -513,3 +513,18 @@ def test_the_site_filter_offers_only_the_users_websites(clerk_client, site_a, gl
     choices = response.context["filters"].form.fields["site"].queryset
     assert list(choices) == [site_a]
     assert not re.search(r"globex", response.content.decode(), re.IGNORECASE)
+
+
+def test_billing_staff_are_not_shown_every_user_account(clerk_client, admin_user, site_a):
+    """Users are not per website: the client form's "linked user" is for those who manage users."""
+    UserFactory(username="someone-elses-customer", email="private@elsewhere.example")
+    for url in (
+        reverse("wagtailsnippets_invoicing_client:add"),
+        reverse("wagtailsnippets_invoicing_client:edit", args=[ClientFactory(site=site_a).pk]),
+    ):
+        body = text_of(clerk_client.get(url))
+        assert 'name="name"' in body
+        assert "someone-elses-customer" not in body and "private@elsewhere.example" not in body
+    superuser = BrowserClient()
+    superuser.force_login(admin_user)
+    assert "someone-elses-customer" in text_of(superuser.get(reverse("wagtailsnippets_invoicing_client:add")))
