@@ -48,7 +48,6 @@ def stripe_server(localstripe, settings):
     settings.STRIPE_PUBLISHABLE_KEY = "pk_test_localstripe"
     settings.STRIPE_WEBHOOK_SECRET = STRIPE_WEBHOOK_SECRET
     settings.STRIPE_API_BASE = localstripe.url
-    settings.STRIPE_JS_URL = f"{localstripe.url}/js.stripe.com/v3/"
     settings.STRIPE_NETWORK_RETRIES = 0
     localstripe.flush()
     yield localstripe

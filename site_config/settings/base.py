@@ -165,13 +165,11 @@ if STRIPE_SECRET_KEY:
     STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY", "")
     STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
     STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "https://api.stripe.com")
-    STRIPE_JS_URL = "https://js.stripe.com/v3/"
 else:
     STRIPE_API_BASE = os.environ.get("LOCALSTRIPE_URL", "http://127.0.0.1:8420")
     STRIPE_SECRET_KEY = "sk_test_localstripe"  # noqa: S105 - localstripe accepts any key
     STRIPE_PUBLISHABLE_KEY = "pk_test_localstripe"
     STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "whsec_localstripe")
-    STRIPE_JS_URL = f"{STRIPE_API_BASE}/js.stripe.com/v3/"
 
 WAGTAIL_SITE_NAME = "Invoicing"
 WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "http://localhost:8000")
