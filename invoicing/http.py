@@ -4,10 +4,11 @@ opened with a payment-link token."""
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.core import checks
 from django.http import HttpResponse
 from django.utils.cache import patch_cache_control
+
+from .conf import invoicing_settings
 
 STRIPE_JS_URL = "https://js.stripe.com/v3/"
 # Stripe's documented CSP for Stripe.js and the Payment Element (docs.stripe.com/security/guide).
@@ -33,11 +34,11 @@ def offline_stripe_js():
     """True only where the dev and test settings say so, with localstripe: its fake Stripe.js has
     no Payment Element, so pay.js uses its card widget and the server confirms the intent.
     Production settings never set it, and a system check refuses it next to real Stripe."""
-    return bool(getattr(settings, "STRIPE_OFFLINE_JS", False))
+    return invoicing_settings.stripe_offline_js
 
 
 def localstripe_origin():
-    api = urlsplit(settings.STRIPE_API_BASE)
+    api = urlsplit(invoicing_settings.stripe_api_base)
     return f"{api.scheme}://{api.netloc}"
 
 
@@ -93,7 +94,7 @@ def download_response(content, filename, content_type="application/pdf"):
 @checks.register(checks.Tags.security)
 def check_offline_stripe_js(app_configs=None, **kwargs):
     """The offline card widget must never meet real Stripe: pages would load localstripe's script."""
-    if offline_stripe_js() and urlsplit(settings.STRIPE_API_BASE).hostname == "api.stripe.com":
+    if offline_stripe_js() and urlsplit(invoicing_settings.stripe_api_base).hostname == "api.stripe.com":
         return [
             checks.Error(
                 "STRIPE_OFFLINE_JS is on while STRIPE_API_BASE is Stripe itself.",

@@ -14,13 +14,13 @@ import logging
 import time
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.core.cache import caches
+
+from .conf import invoicing_settings
 
 logger = logging.getLogger(__name__)
 
 WINDOW_SECONDS = 60
-DEFAULT_LIMITS = {"ip": 60, "token": 30}  # requests per window
 
 
 @dataclass(frozen=True)
@@ -33,14 +33,14 @@ class RateLimited:
 
 def limits():
     """Requests per minute, from ``INVOICING_RATE_LIMITS`` (e.g. ``{"ip": 60, "token": 30}``)."""
-    return {**DEFAULT_LIMITS, **getattr(settings, "INVOICING_RATE_LIMITS", {})}
+    return invoicing_settings.rate_limits
 
 
 def client_ip(request):
     """The client's address. Behind ``INVOICING_TRUSTED_PROXIES`` proxies (load balancers) that
     each append to ``X-Forwarded-For``, the address the outermost of them saw; never a value the
     client could have written itself."""
-    proxies = getattr(settings, "INVOICING_TRUSTED_PROXIES", 0)
+    proxies = invoicing_settings.INVOICING_TRUSTED_PROXIES
     if proxies:
         forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
         if len(forwarded) >= proxies:
@@ -56,7 +56,7 @@ def _hit(key, limit, now):
     """Count one request in the current window of ``key``; the seconds left if it is over ``limit``."""
     window = int(now // WINDOW_SECONDS)
     cache_key = f"invoicing:ratelimit:{key}:{window}"
-    cache = caches[getattr(settings, "INVOICING_RATE_LIMIT_CACHE", "default")]
+    cache = caches[invoicing_settings.INVOICING_RATE_LIMIT_CACHE]
     # add() then incr(): atomic on Redis and Memcached, so concurrent hosts never lose a count.
     if cache.add(cache_key, 1, timeout=WINDOW_SECONDS + 1):
         count = 1

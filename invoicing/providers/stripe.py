@@ -11,9 +11,9 @@ from contextlib import contextmanager
 from functools import lru_cache
 
 import stripe
-from django.conf import settings
 from django.utils.translation import gettext as _
 
+from ..conf import LOCALSTRIPE_SECRET_KEY, invoicing_settings
 from ..exceptions import PaymentRejected, ProviderUnavailable
 from ..money import from_minor_units, round_money, to_minor_units
 from .base import PaymentProvider, ProviderIntent, ProviderRefund, WebhookSignatureInvalid
@@ -24,8 +24,6 @@ logger = logging.getLogger(__name__)
 stripe.enable_telemetry = False
 
 WEBHOOK_TOLERANCE_SECONDS = 300
-# The key settings use when no Stripe key is configured: everything then goes to localstripe.
-LOCALSTRIPE_SECRET_KEY = "sk_test_localstripe"  # noqa: S105 - a placeholder that localstripe accepts
 # Stripe's minimum charge amounts (docs.stripe.com/currencies#minimum-and-maximum-charge-amounts).
 MINIMUM_CHARGE = {
     "AUD": "0.50",
@@ -112,11 +110,11 @@ class StripeProvider(PaymentProvider):
     @classmethod
     def from_settings(cls):
         return cls(
-            secret_key=settings.STRIPE_SECRET_KEY,
-            publishable_key=settings.STRIPE_PUBLISHABLE_KEY,
-            api_base=settings.STRIPE_API_BASE,
-            timeout=getattr(settings, "STRIPE_TIMEOUT_SECONDS", 10),
-            retries=getattr(settings, "STRIPE_NETWORK_RETRIES", 2),
+            secret_key=invoicing_settings.stripe_secret_key,
+            publishable_key=invoicing_settings.stripe_publishable_key,
+            api_base=invoicing_settings.stripe_api_base,
+            timeout=invoicing_settings.STRIPE_TIMEOUT_SECONDS,
+            retries=invoicing_settings.STRIPE_NETWORK_RETRIES,
         )
 
     def minimum_amount(self, currency):

@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ..conf import invoicing_settings
 from ..exceptions import EmailRefused, InvalidTransition
 from ..lifecycle import COLLECTIBLE_STATES
 from ..log_filters import redact
@@ -41,7 +42,7 @@ STALE_QUEUED_AFTER = timedelta(minutes=5)
 
 
 def fresh_link_interval():
-    return timedelta(minutes=getattr(settings, "INVOICING_FRESH_LINK_MINUTES", 15))
+    return timedelta(minutes=invoicing_settings.INVOICING_FRESH_LINK_MINUTES)
 
 
 @dataclass(frozen=True)

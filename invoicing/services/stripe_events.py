@@ -5,12 +5,12 @@ that Stripe delivers the event again."""
 import copy
 import logging
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ..conf import invoicing_settings
 from ..exceptions import PaymentRejected, ValidationFailed
 from ..models import CardPayment, StripeEvent
 from ..providers import get_provider
@@ -23,7 +23,7 @@ Status = StripeEvent.Status
 
 
 def webhook_secrets():
-    return [secret for secret in [settings.STRIPE_WEBHOOK_SECRET] if secret]
+    return [secret for secret in [invoicing_settings.stripe_webhook_secret] if secret]
 
 
 def receive_stripe_event(payload: bytes, signature: str):
