@@ -30,6 +30,7 @@ help:
 	@echo "make run    migrate, seed the demo (prints the admin password and pay links), start the dev servers"
 	@echo "make test   the whole pytest suite (SQLite; DATABASE_URL=postgres://... for PostgreSQL; PYTEST_ARGS=...)"
 	@echo "make lint   ruff, import-linter, manage.py check, makemigrations --check"
+	@echo "make test-install  the wheel in a fresh 'wagtail start' project by the README alone, then a smoke test (PYTHON=, DJANGO_SPEC=)"
 	@echo "make bench  PDF speed (ours against WeasyPrint's, 1,000 invoices on 2 processes); admin listing, 10 vs 10,000 invoices; stats on 100,000"
 	@echo "make clean  remove $(VENV), db.sqlite3 and var/"
 
@@ -93,6 +94,20 @@ lint: install
 	$(VENV)/bin/lint-imports
 	$(MANAGE) check
 	$(MANAGE) makemigrations --check --dry-run
+
+# The module's wheel in a fresh `wagtail start` project, set up by the README's "Add invoicing to your
+# Wagtail project" alone, then an HTTP smoke test (tests/install/run.py; about two minutes). PYTHON
+# makes the project's new virtualenv; $(VENV) builds the wheel. DJANGO_SPEC is the project's Django:
+# 5.2 by default, 6.1 with DJANGO=6.1; e.g.
+# make test-install PYTHON=python3.12 DJANGO_SPEC="Django>=6.1,<6.2"
+ifeq ($(DJANGO),6.1)
+DJANGO_SPEC ?= Django>=6.1,<6.2
+else
+DJANGO_SPEC ?= Django>=5.2,<5.3
+endif
+.PHONY: test-install
+test-install: install
+	$(VENV)/bin/python tests/install/run.py --python "$(PYTHON)" --django "$(DJANGO_SPEC)"
 
 clean:
 	rm -rf $(VENV) db.sqlite3 var/
