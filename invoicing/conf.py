@@ -38,7 +38,7 @@ SETTINGS = [
     Setting(
         "STRIPE_OFFLINE_JS",
         None,
-        "Use localstripe's fake card widget on the pay page; unset: on exactly when no Stripe key is set.",
+        "Use localstripe's fake card widget on the pay page; unset: on with DEBUG and no Stripe key.",
     ),
     Setting("STRIPE_TIMEOUT_SECONDS", 10, "Timeout of each call to Stripe."),
     Setting("STRIPE_NETWORK_RETRIES", 2, "Retries of a call to Stripe that failed on the network."),
@@ -51,6 +51,12 @@ SETTINGS = [
         "INVOICING_RATE_LIMITS",
         {"ip": 60, "token": 30},
         "Pay-page requests per minute, per client IP and per payment link.",
+    ),
+    Setting(
+        "INVOICING_PAY_BASE_TEMPLATE",
+        "invoicing/pay/base.html",
+        "The template the pay pages extend: yours (e.g. base.html) if it has the blocks title, extra_css,"
+        " content and extra_js, as Wagtail's project template does.",
     ),
     Setting("INVOICING_RATE_LIMIT_CACHE", "default", "The cache (shared by every web host) that counts requests."),
     Setting(
@@ -93,7 +99,7 @@ class InvoicingSettings:
     @property
     def stripe_offline_js(self):
         configured = self.STRIPE_OFFLINE_JS
-        return self.uses_localstripe if configured is None else bool(configured)
+        return self.uses_localstripe and settings.DEBUG if configured is None else bool(configured)
 
     @property
     def rate_limits(self):

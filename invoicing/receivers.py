@@ -3,7 +3,7 @@
 from anymail.signals import tracking
 from django.dispatch import receiver
 
-from .services.emails import record_delivery_event
+from .services.tracking import record_delivery_event
 
 
 @receiver(tracking, dispatch_uid="invoicing.delivery_tracking")

@@ -7,8 +7,8 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 
-from .money import CURRENCY_CHOICES
-from .number_format import validate_number_format
+from .core.money import CURRENCY_CHOICES
+from .core.number_format import validate_number_format
 
 LOCALE_CHOICES = [
     ("en_US", "English (United States)"),

@@ -7,7 +7,6 @@ from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 from wagtail_modeladmin.options import modeladmin_register
 
-from .access import BillingSitePermissionPolicy
 from .admin.access import SiteScopedDeleteBulkAction
 from .admin.actions import available_actions
 from .admin.bulk_actions import INVOICE_BULK_ACTIONS
@@ -17,10 +16,11 @@ from .admin.emails import OutboundEmailViewSet, ReadOnlyPermissionPolicy
 from .admin.group_panel import BillingSitesForm
 from .admin.invoices import DeleteDraftAction, InvoicePermissionPolicy, InvoiceViewSet
 from .admin.jobs import BulkJobViewSet
+from .admin.modeladmin import PaymentsLedger
 from .admin.reports import billing_report_menu_item, billing_report_urls
 from .admin.stripe_events import StripeEventViewSet
-from .admin_modeladmin import PaymentsLedger
 from .models import BillingLogEntry, BillingSettings, Client, Invoice, OutboundEmail, StripeEvent
+from .services.access import BillingSitePermissionPolicy
 
 register_permission_policy(OutboundEmail, ReadOnlyPermissionPolicy(OutboundEmail))
 # Replaces the policy that @register_setting gave it: billing settings follow billing access too.

@@ -4,17 +4,11 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
-from invoicing.webhooks import stripe_webhook
-
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
-    # ESP delivery-tracking webhooks, e.g. /anymail/postmark/tracking/ (basic auth: ANYMAIL_WEBHOOK_SECRET).
-    path("anymail/", include("anymail.urls")),
-    # Stripe's webhook (signed; see invoicing.webhooks).
-    path("api/v1/order-payments/webhooks/stripe/", stripe_webhook, name="stripe_webhook"),
-    # The invoicing REST API, its OpenAPI schema (api/v1/schema/) and docs (api/v1/docs/).
-    path("api/v1/", include("invoicing.api.urls")),
+    # The invoicing module: the Stripe webhook, delivery tracking, the API with its schema and docs.
+    path("", include("invoicing.urls")),
 ]
 
 if settings.DEBUG:

@@ -18,7 +18,7 @@ from django.utils.functional import cached_property, classproperty
 from wagtail.snippets.bulk_actions.delete import DeleteBulkAction
 from wagtail.snippets.models import get_snippet_models
 
-from ..access import scope_to_user, site_lookup_for
+from ..services.access import scope_to_user, site_lookup_for
 from .forms import SiteScopedFormMixin, scope_field
 
 

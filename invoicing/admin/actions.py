@@ -19,16 +19,16 @@ from wagtail.admin.utils import get_valid_next_url_from_request
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 
-from ..access import scope_to_user
-from ..exceptions import InvoicingError
-from ..http import download_response
-from ..lifecycle import COLLECTIBLE_STATES, InvoiceStatus
+from ..core.exceptions import InvoicingError
+from ..core.lifecycle import COLLECTIBLE_STATES, InvoiceStatus
+from ..core.money import format_money
 from ..mail.kinds import EmailKind
 from ..models import Invoice
-from ..money import format_money
+from ..pay.headers import download_response
+from ..services.access import scope_to_user
 from ..services.documents import invoice_pdf, pdf_filename
-from ..services.emails import issue_and_send_invoice, send_invoice_email
 from ..services.invoices import issue_invoice, mark_uncollectible, void_invoice
+from ..services.outbox import issue_and_send_invoice, send_invoice_email
 from ..services.payments import record_manual_payment
 from ..services.tokens import revoke_payment_link, rotate_payment_link
 

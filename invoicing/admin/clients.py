@@ -13,10 +13,10 @@ from wagtail.admin.panels import FieldPanel
 from wagtail.admin.ui.tables import Column
 from wagtail.snippets.views.snippets import IndexView, InspectView, SnippetViewSet
 
-from ..access import scope_to_user
-from ..lifecycle import InvoiceStatus
+from ..core.lifecycle import InvoiceStatus
+from ..core.money import format_money, round_money
 from ..models import Client, CreditEntry, Invoice
-from ..money import format_money, round_money
+from ..services.access import scope_to_user
 from .access import SiteScopedViewSetMixin
 
 # The client page lists this many invoices, newest first; the invoice listing, filtered, has them all.

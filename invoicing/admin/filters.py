@@ -9,10 +9,10 @@ from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 from wagtail.admin.widgets import BooleanRadioSelect
 from wagtail.snippets.widgets import AdminSnippetChooser
 
-from ..access import billing_sites, scope_to_user
-from ..lifecycle import InvoiceStatus
+from ..core.lifecycle import InvoiceStatus
+from ..core.money import CURRENCY_CHOICES
 from ..models import Client, Invoice
-from ..money import CURRENCY_CHOICES
+from ..services.access import billing_sites, scope_to_user
 
 
 def user_sites(request):

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.widgets.chooser import BaseChooser
 from wagtail.models import Site
 
-from ..access import scope_choices
+from ..services.access import scope_choices
 
 
 def scope_field(field, user):

@@ -11,10 +11,10 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.widgets import Button, HeaderButton
 from wagtail.snippets.views.snippets import InspectView
 
-from ..access import scope_to_user
-from ..lifecycle import InvoiceStatus
+from ..core.lifecycle import InvoiceStatus
+from ..core.money import from_minor_units
 from ..models import Client, Invoice, InvoiceEvent, InvoiceLine, OutboundEmail, Payment, PaymentLink, Refund
-from ..money import from_minor_units
+from ..services.access import scope_to_user
 from .actions import available_actions
 
 # Actions shown as header buttons; the rest go to the header's "more" menu.

@@ -3,7 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.ui.tables import Column, TitleColumn
 
-from ..money import format_money
+from ..core.money import format_money
 
 
 class InvoiceNumberColumn(TitleColumn):

@@ -9,9 +9,9 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from wagtail.admin.forms import WagtailAdminModelForm
 
-from ..access import billing_sites
+from ..core.money import SUPPORTED_CURRENCIES, exponent
 from ..models import BillingSettings
-from ..money import SUPPORTED_CURRENCIES, exponent
+from ..services.access import billing_sites
 
 
 class InvoiceForm(WagtailAdminModelForm):

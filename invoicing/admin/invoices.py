@@ -15,12 +15,12 @@ from wagtail.log_actions import log
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.snippets.views.snippets import CreateView, DeleteView, EditView, IndexView, SnippetViewSet
 
-from ..exceptions import InvoicingError
-from ..lifecycle import InvoiceStatus
+from ..core.exceptions import InvoicingError
+from ..core.lifecycle import InvoiceStatus
+from ..core.money import DECIMAL_PLACES, MAX_DIGITS
 from ..models import Invoice, OutboundEmail
-from ..money import DECIMAL_PLACES, MAX_DIGITS
-from ..services.emails import issue_and_send_invoice
 from ..services.invoices import delete_draft, save_draft
+from ..services.outbox import issue_and_send_invoice
 from .access import SiteScopedViewSetMixin
 from .actions import action_urlpatterns
 from .columns import EmailStatusColumn

@@ -14,9 +14,9 @@ from wagtail.admin.ui.tables import Column
 from wagtail.admin.views.reports import ReportView
 from wagtail.permission_policies import ModelPermissionPolicy
 
-from ..access import billing_sites
+from ..core.money import format_money
 from ..models import Invoice, PaymentMethod
-from ..money import format_money
+from ..services.access import billing_sites
 from ..services.stats import invoice_stats, monthly_stats, trailing_months
 
 REPORT_URL_NAME = "invoicing_billing_report"

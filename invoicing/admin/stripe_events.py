@@ -17,9 +17,9 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.widgets import HeaderButton, ListingButton
 from wagtail.snippets.views.snippets import IndexView, InspectView, SnippetViewSet
 
-from ..access import scope_to_user
-from ..exceptions import InvoicingError
+from ..core.exceptions import InvoicingError
 from ..models import StripeEvent
+from ..services.access import scope_to_user
 from ..services.stripe_events import replay_stripe_event
 from .access import SiteScopedViewSetMixin
 

@@ -9,7 +9,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from ..exceptions import InvoicingError
+from ..core.exceptions import InvoicingError
 
 # The HTTP status of each domain error; an unknown code is a client error.
 STATUS_BY_CODE = {
@@ -38,7 +38,7 @@ CODE_BY_DRF_ERROR = {
 
 
 class RateLimited(exceptions.Throttled):
-    """Over a limit of ``invoicing.ratelimit``; answered 429 with ``Retry-After``."""
+    """Over a limit of ``invoicing.pay.ratelimit``; answered 429 with ``Retry-After``."""
 
     default_detail = gettext_lazy("Too many requests. Please wait a minute and try again.")
 

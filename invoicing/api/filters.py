@@ -8,9 +8,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ..lifecycle import InvoiceStatus
+from ..core.lifecycle import InvoiceStatus
+from ..core.money import CURRENCY_CHOICES
 from ..models import Invoice
-from ..money import CURRENCY_CHOICES
 
 MAX_ID = 2**31 - 1  # the largest id of a 32-bit integer column (PostgreSQL's ``serial``)
 

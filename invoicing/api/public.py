@@ -11,26 +11,27 @@ is the only key, so every rule of the pay page applies here too.
 """
 
 import logging
+from dataclasses import asdict
 from decimal import Decimal
 
 from django.middleware.csrf import CsrfViewMiddleware, get_token
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from wagtail.models import Site
 
-from ..exceptions import PaymentLinkInvalid, PaymentRejected
-from ..http import protect_token_response
-from ..pay_views import RATE_LIMIT_GROUP, invoice_context, refusal
-from ..ratelimit import check_request
+from ..core.exceptions import PaymentLinkInvalid, PaymentRejected
+from ..pay.headers import protect_token_response
+from ..pay.ratelimit import PAY_GROUP, check_request
 from ..services.checkout import start_card_payment
+from ..services.pay_policy import pay_options, refusal
 from ..services.payments import pay_with_credit
 from ..services.tokens import pay_link_url, pay_page_for_site, resolve_payment_link
 from .errors import RateLimited
+from .schema import extend_schema
 from .serializers import DecimalString, IssuedLinkSerializer, LineSerializer, MoneyField, PaymentSerializer
 from .views import InvoicingAPIMixin
 
@@ -104,7 +105,7 @@ class PayLinkView(InvoicingAPIMixin, APIView):
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        limited = check_request(request, group=RATE_LIMIT_GROUP, token=kwargs["token"])
+        limited = check_request(request, group=PAY_GROUP, token=kwargs["token"])
         if limited:
             raise RateLimited(wait=limited.retry_after)
         if request.method == "POST":
@@ -134,12 +135,10 @@ class PayLinkView(InvoicingAPIMixin, APIView):
     )
     def get(self, request, token):
         site, invoice = self.open_invoice(request, token)
-        page = pay_page_for_site(site)
-        if page is None:
+        if pay_page_for_site(site) is None:
             raise PaymentLinkInvalid(_("This payment link is not valid."))
         get_token(request._request)  # the CSRF cookie for the POST
-        context = invoice_context(page, invoice, token)
-        context["pdf_url"] = pay_link_url(site, token) + "pdf/"
+        context = {"invoice": invoice, **asdict(pay_options(invoice)), "pdf_url": pay_link_url(site, token) + "pdf/"}
         return Response(PayableInvoiceSerializer(context).data)
 
     @extend_schema(

@@ -1,7 +1,28 @@
-"""OpenAPI details that drf-spectacular cannot infer: the error answers every operation can give.
+"""The API's OpenAPI schema: its drf-spectacular settings, which the schema and docs views apply
+themselves (the project's ``SPECTACULAR_SETTINGS`` are not needed), and what drf-spectacular
+cannot infer: the error answers every operation can give.
 
 Each error body is ``{"code": ..., "detail": ...}`` (validation errors add ``fields``), so clients
 and the fuzzing tests can check error responses against the schema as strictly as successes."""
+
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.settings import patched_settings
+from drf_spectacular.utils import extend_schema as spectacular_extend_schema
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+
+def extend_schema(**kwargs):
+    """drf-spectacular's ``extend_schema``, built on drf-spectacular's ``AutoSchema`` whatever the
+    project's ``REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"]`` (which it would otherwise build on)."""
+    document = spectacular_extend_schema(**kwargs)
+
+    def decorate(view_method):
+        if not hasattr(view_method, "schema") and "schema" not in getattr(view_method, "kwargs", {}):
+            view_method.schema = AutoSchema
+        return document(view_method)
+
+    return decorate
+
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -34,7 +55,11 @@ ERRORS = {
 
 def only_invoicing_endpoints(endpoints):
     """drf-spectacular preprocessing hook: this schema documents the invoicing API, not Wagtail's admin API."""
-    return [endpoint for endpoint in endpoints if endpoint[3].__module__.startswith("invoicing.")]
+    return [
+        endpoint
+        for endpoint in endpoints
+        if endpoint[3].__module__.startswith("invoicing.") and getattr(endpoint[3], "cls", None) not in (SchemaView, DocsView)
+    ]
 
 
 def add_error_responses(result, generator, request, public):
@@ -55,3 +80,36 @@ def add_error_responses(result, generator, request, public):
                     code, {"description": description, "content": {"application/json": {"schema": reference}}}
                 )
     return result
+
+
+# Applied by the schema and docs views (``urls.py``), whatever the project's SPECTACULAR_SETTINGS.
+SCHEMA_SETTINGS = {
+    "TITLE": "Invoicing API",
+    "DESCRIPTION": "Invoices, payments and statistics of the websites you bill for.",
+    "VERSION": "1.0.0",
+    "SCHEMA_PATH_PREFIX": "/api/v1/order-payments",
+    # Swagger UI from drf-spectacular-sidecar's static files: the docs page loads nothing from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"InvoiceStatusEnum": "invoicing.core.lifecycle.InvoiceStatus"},
+    "PREPROCESSING_HOOKS": ["invoicing.api.schema.only_invoicing_endpoints"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "invoicing.api.schema.add_error_responses",
+    ],
+}
+
+
+class SchemaView(SpectacularAPIView):
+    schema = AutoSchema()
+    custom_settings = SCHEMA_SETTINGS
+
+
+class DocsView(SpectacularSwaggerView):
+    schema = AutoSchema()
+    title = SCHEMA_SETTINGS["TITLE"]
+
+    def get(self, request, *args, **kwargs):
+        with patched_settings(SCHEMA_SETTINGS):
+            return super().get(request, *args, **kwargs)

@@ -15,10 +15,10 @@ from rest_framework import serializers
 from rest_framework.fields import get_attribute
 from wagtail.models import Site
 
-from ..access import billing_sites, scope_to_user
+from ..core.money import CURRENCY_CHOICES, round_money
 from ..mail.kinds import EmailKind
 from ..models import Client, Invoice, OutboundEmail, Payment
-from ..money import CURRENCY_CHOICES, round_money
+from ..services.access import billing_sites, scope_to_user
 
 # Bounds that keep every total within the money columns (15 integer digits).
 MAX_LINES = 50

@@ -9,8 +9,9 @@ from django.db import transaction
 from django.db.models import Prefetch, Sum
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.decorators import action
@@ -21,21 +22,22 @@ from rest_framework.parsers import JSONParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
-from ..access import billing_sites, scope_to_user
-from ..exceptions import InvalidTransition
-from ..http import download_response
-from ..lifecycle import COLLECTIBLE_STATES, InvoiceStatus
+from ..core.exceptions import InvalidTransition
+from ..core.lifecycle import COLLECTIBLE_STATES, InvoiceStatus
 from ..mail.kinds import EmailKind
 from ..models import Invoice, Payment
+from ..pay.headers import download_response
+from ..services.access import billing_sites, scope_to_user
 from ..services.documents import invoice_pdf, pdf_filename
-from ..services.emails import send_invoice_email
 from ..services.invoices import create_invoice, delete_draft, describe, issue_invoice, update_draft, void_invoice
+from ..services.outbox import send_invoice_email
 from ..services.payments import record_manual_payment
 from ..services.stats import invoice_stats
 from ..services.tokens import rotate_payment_link
 from . import errors
 from .filters import InvoiceFilter
 from .permissions import HasInvoicePermission
+from .schema import extend_schema
 from .serializers import (
     EmailStatusSerializer,
     InvoiceDetailSerializer,
@@ -75,6 +77,7 @@ class InvoicingAPIMixin:
     ``REST_FRAMEWORK`` defaults are: the module stays pluggable."""
 
     authentication_classes = [TokenAuthentication, SessionAuthentication]
+    schema = AutoSchema()
     renderer_classes = [JSONRenderer]
     parser_classes = [JSONParser]
     # OPTIONS answers 405: the schema documents the API, and the public endpoint reveals nothing more.

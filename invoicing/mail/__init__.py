@@ -1,2 +1,2 @@
 """Invoice emails as content: kinds, placeholders, sanitising and composing. Nothing here sends
-or writes; ``services/emails.py`` does, and the template page's preview uses the same code."""
+or writes; ``services/outbox.py`` does, and the template page's preview uses the same code."""

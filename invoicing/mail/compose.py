@@ -13,7 +13,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from ..money import format_money
+from ..core.money import format_money
 from .kinds import KINDS_WITH_PAY_LINK, EmailKind
 from .placeholders import fill
 from .sanitize import rich_text_to_plain, sanitize_rich_text
@@ -60,7 +60,7 @@ def compose_email(template, kind, invoice, *, locale, pay_url=None, payment=None
     footer_html = sanitize_rich_text(template.footer)
     context = {
         "kind": kind,
-        # A header: one line, and never HTML-escaped (the send refuses CR and LF, see services.emails).
+        # A header: one line, and never HTML-escaped (the send refuses CR and LF, see services.delivery).
         "subject": fill(wording.subject, values, html=False),
         "preheader": fill(wording.preheader, values, html=False),
         "body_html": mark_safe(body_html),  # noqa: S308 - sanitised above, values escaped by fill()

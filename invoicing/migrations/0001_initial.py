@@ -3,7 +3,7 @@
 import django.core.serializers.json
 import django.core.validators
 import django.db.models.deletion
-import invoicing.number_format
+import invoicing.core.number_format
 import modelcluster.fields
 import modelsearch.index
 import wagtail.contrib.routable_page.models
@@ -44,7 +44,7 @@ class Migration(migrations.Migration):
                 ('tax_id', models.CharField(blank=True, max_length=64, verbose_name='tax id')),
                 ('default_currency', models.CharField(choices=[('AUD', 'AUD'), ('BHD', 'BHD'), ('CAD', 'CAD'), ('CHF', 'CHF'), ('CZK', 'CZK'), ('DKK', 'DKK'), ('EUR', 'EUR'), ('GBP', 'GBP'), ('JPY', 'JPY'), ('KWD', 'KWD'), ('NOK', 'NOK'), ('PLN', 'PLN'), ('SEK', 'SEK'), ('USD', 'USD')], default='EUR', max_length=3, verbose_name='default currency')),
                 ('number_prefix', models.CharField(default='INV', help_text='Letters, digits and dashes, e.g. ACME.', max_length=16, verbose_name='number prefix')),
-                ('number_format', models.CharField(default='{prefix}-{year}-{number:05}', help_text='Placeholders: {prefix}, {year}, {number} or {number:05} for zero-padding.', max_length=64, validators=[invoicing.number_format.validate_number_format], verbose_name='number format')),
+                ('number_format', models.CharField(default='{prefix}-{year}-{number:05}', help_text='Placeholders: {prefix}, {year}, {number} or {number:05} for zero-padding.', max_length=64, validators=[invoicing.core.number_format.validate_number_format], verbose_name='number format')),
                 ('payment_terms_days', models.PositiveSmallIntegerField(default=30, verbose_name='payment terms (days)')),
                 ('link_lifetime_days', models.PositiveSmallIntegerField(default=30, verbose_name='payment link lifetime after the due date (days)')),
                 ('sender_name', models.CharField(blank=True, max_length=200, verbose_name='sender name')),

@@ -1,6 +1,5 @@
 # Wagtail's settings and pages live in their own modules (see DESIGN.md); importing them here
 # registers them with the app.
-from ..pages import InvoiceEmailTemplatePage, PayPage
 from ..settings import BillingSettings
 from .access import SiteBillingAccess
 from .clients import Client
@@ -10,6 +9,7 @@ from .jobs import BulkJob
 from .log_entries import BillingLogEntry
 from .numbering import InvoiceSequence
 from .outbox import EmailAttempt, OutboundEmail
+from .pages import InvoiceEmailTemplatePage, PayPage
 from .payments import CreditEntry, Payment, PaymentMethod, Refund
 from .stripe import CardPayment, StripeEvent
 

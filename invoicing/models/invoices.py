@@ -10,9 +10,9 @@ from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
 from wagtail.models import Orderable
 
-from ..lifecycle import InvoiceStatus
-from ..money import CURRENCY_CHOICES, DECIMAL_PLACES, MAX_DIGITS, round_money, to_minor_units
-from ..totals import line_total
+from ..core.lifecycle import InvoiceStatus
+from ..core.money import CURRENCY_CHOICES, DECIMAL_PLACES, MAX_DIGITS, round_money, to_minor_units
+from ..core.totals import line_total
 from .money_fields import ScaledToCurrency, money_field
 
 

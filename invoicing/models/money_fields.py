@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from django.db import models
 
-from ..money import DECIMAL_PLACES, MAX_DIGITS, round_money
+from ..core.money import DECIMAL_PLACES, MAX_DIGITS, round_money
 
 
 def money_field(verbose_name, **kwargs):

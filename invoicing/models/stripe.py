@@ -3,7 +3,7 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from ..money import CURRENCY_CHOICES
+from ..core.money import CURRENCY_CHOICES
 from .money_fields import ScaledToCurrency, money_field
 
 

@@ -5,7 +5,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from ..exceptions import ValidationFailed
+from ..core.exceptions import ValidationFailed
 
 
 class WebhookSignatureInvalid(ValidationFailed):

@@ -14,8 +14,8 @@ import stripe
 from django.utils.translation import gettext as _
 
 from ..conf import LOCALSTRIPE_SECRET_KEY, invoicing_settings
-from ..exceptions import PaymentRejected, ProviderUnavailable
-from ..money import from_minor_units, round_money, to_minor_units
+from ..core.exceptions import PaymentRejected, ProviderUnavailable
+from ..core.money import from_minor_units, round_money, to_minor_units
 from .base import PaymentProvider, ProviderIntent, ProviderRefund, WebhookSignatureInvalid
 
 logger = logging.getLogger(__name__)

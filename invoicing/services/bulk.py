@@ -14,14 +14,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ..access import scope_to_user
-from ..exceptions import InvoicingError
-from ..lifecycle import InvoiceStatus
+from ..core.exceptions import InvoicingError
+from ..core.lifecycle import InvoiceStatus
 from ..mail.kinds import EmailKind
 from ..models import BulkJob, Invoice
+from .access import scope_to_user
 from .documents import invoice_pdf, pdf_filename
-from .emails import issue_and_send_invoice, send_invoice_email
 from .invoices import describe, issue_invoice, mark_uncollectible, void_invoice
+from .outbox import issue_and_send_invoice, send_invoice_email
 from .payments import record_manual_payment
 
 logger = logging.getLogger(__name__)

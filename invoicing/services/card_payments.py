@@ -6,9 +6,9 @@ import logging
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from ..exceptions import InvoicingError, PaymentRejected
+from ..core.exceptions import InvoicingError, PaymentRejected
+from ..core.money import format_money
 from ..models import BillingSettings, CardPayment, CreditEntry, InvoiceEvent, PaymentMethod
-from ..money import format_money
 from .events import record_event
 from .invoices import describe
 from .locking import lock_invoice

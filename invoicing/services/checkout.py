@@ -9,10 +9,10 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ..exceptions import InvalidTransition, PaymentRejected, ValidationFailed
-from ..lifecycle import COLLECTIBLE_STATES
+from ..core.exceptions import InvalidTransition, PaymentRejected, ValidationFailed
+from ..core.lifecycle import COLLECTIBLE_STATES
+from ..core.money import MoneyError, exponent, format_money, round_money, to_decimal, to_minor_units
 from ..models import BillingSettings, CardPayment, InvoiceEvent
-from ..money import MoneyError, exponent, format_money, round_money, to_decimal, to_minor_units
 from ..providers import get_provider
 from .card_payments import sync_card_payment
 from .events import record_event

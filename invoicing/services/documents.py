@@ -2,11 +2,11 @@
 
 from dataclasses import replace
 
-from .. import pdf
-from ..documents import Branding, DocumentLine, InvoiceDocument, Party, ReceiptPayment, TaxRow
-from ..lifecycle import InvoiceStatus
+from ..core.lifecycle import InvoiceStatus
+from ..core.totals import compute_totals
 from ..models import BillingSettings, InvoiceEmailTemplatePage
-from ..totals import compute_totals
+from ..pdf import render as pdf
+from ..pdf.document import Branding, DocumentLine, InvoiceDocument, Party, ReceiptPayment, TaxRow
 
 STAMPS = {
     InvoiceStatus.DRAFT: ("draft", None),

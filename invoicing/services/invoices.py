@@ -4,12 +4,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import signals
-from ..exceptions import InvalidTransition, ValidationFailed
-from ..lifecycle import InvoiceStatus, can_transition
+from ..core import signals
+from ..core.exceptions import InvalidTransition, ValidationFailed
+from ..core.lifecycle import InvoiceStatus, can_transition
+from ..core.money import SUPPORTED_CURRENCIES
+from ..core.totals import compute_totals
 from ..models import BillingSettings, Invoice, InvoiceEvent, InvoiceLine, PaymentLink
-from ..money import SUPPORTED_CURRENCIES
-from ..totals import compute_totals
 from .events import record_event
 from .locking import lock_invoice
 from .numbering import assign_number

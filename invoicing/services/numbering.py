@@ -2,8 +2,8 @@
 
 from django.utils import timezone
 
+from ..core.number_format import render_number, uses_year
 from ..models import BillingSettings, InvoiceSequence
-from ..number_format import render_number, uses_year
 
 
 def assign_number(invoice) -> str:

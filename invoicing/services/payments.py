@@ -10,15 +10,15 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import signals
-from ..exceptions import InvalidTransition, PaymentRejected, ValidationFailed
-from ..lifecycle import COLLECTIBLE_STATES, InvoiceStatus
+from ..core import signals
+from ..core.exceptions import InvalidTransition, PaymentRejected, ValidationFailed
+from ..core.lifecycle import COLLECTIBLE_STATES, InvoiceStatus
+from ..core.money import MoneyError, format_money, round_money, to_decimal
 from ..models import CardPayment, Client, CreditEntry, InvoiceEvent, Payment, PaymentLink, PaymentMethod, Refund
-from ..money import MoneyError, format_money, round_money, to_decimal
-from .emails import queue_receipt
 from .events import record_event
 from .invoices import describe, send_after_commit, transition
 from .locking import lock_invoice
+from .outbox import queue_receipt
 from .tokens import IssuedLink, open_new_link
 
 logger = logging.getLogger(__name__)

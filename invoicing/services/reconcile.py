@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from ..exceptions import InvoicingError
+from ..core.exceptions import InvoicingError
 from ..models import CardPayment
 from ..providers import get_provider
 from .card_payments import sync_card_payment

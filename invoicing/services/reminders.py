@@ -6,10 +6,10 @@ from datetime import timedelta
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from ..exceptions import InvoicingError
+from ..core.exceptions import InvoicingError
 from ..mail.kinds import EmailKind
 from ..models import BillingSettings, Invoice, OutboundEmail
-from .emails import send_invoice_email
+from .outbox import send_invoice_email
 
 logger = logging.getLogger(__name__)
 

@@ -42,9 +42,9 @@ from django.db.models import Avg, Case, Count, DateField, DecimalField, F, Func,
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ..lifecycle import InvoiceStatus
+from ..core.lifecycle import InvoiceStatus
+from ..core.money import round_money
 from ..models import Invoice, Payment, PaymentMethod, Refund
-from ..money import round_money
 
 # Money that arrives from outside: credit payments spend money collected before.
 CASH_METHODS = frozenset({PaymentMethod.STRIPE, PaymentMethod.MANUAL})

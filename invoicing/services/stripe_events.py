@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..conf import invoicing_settings
-from ..exceptions import PaymentRejected, ValidationFailed
+from ..core.exceptions import PaymentRejected, ValidationFailed
 from ..models import CardPayment, StripeEvent
 from ..providers import get_provider
 from .card_payments import sync_card_payment

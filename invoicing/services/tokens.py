@@ -3,7 +3,6 @@ issued for, expiring, rotatable and revocable. The URL comes from the Site, neve
 
 import hashlib
 import hmac
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -12,14 +11,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ..exceptions import InvalidTransition, PaymentLinkInvalid, PaymentLinkUnusable
-from ..lifecycle import COLLECTIBLE_STATES, InvoiceStatus
+from ..core.exceptions import InvalidTransition, PaymentLinkInvalid, PaymentLinkUnusable
+from ..core.lifecycle import COLLECTIBLE_STATES, InvoiceStatus
+from ..core.redaction import TOKEN_PATTERN
 from ..models import BillingSettings, InvoiceEvent, PaymentLink, PayPage
 from .events import record_event
 from .locking import lock_invoice
 
 TOKEN_BYTES = 32  # 256 bits from the OS CSPRNG
-TOKEN_PATTERN = re.compile(r"INV-[A-Za-z0-9_.\-]{1,64}-[A-Za-z0-9_\-]{43}")
 LINKABLE_STATES = COLLECTIBLE_STATES | {InvoiceStatus.PAID}
 
 

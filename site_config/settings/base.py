@@ -159,64 +159,25 @@ INVOICING_RATE_LIMITS = {
 }
 INVOICING_TRUSTED_PROXIES = int(os.environ.get("INVOICING_TRUSTED_PROXIES", "0"))
 
-# Stripe: without a secret key, everything goes to localstripe on this machine.
+# Stripe: without a secret key, everything goes to localstripe on this machine (invoicing/conf.py).
+# An empty value means the module's default.
 STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
-if STRIPE_SECRET_KEY:
-    STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY", "")
-    STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
-    STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "https://api.stripe.com")
-else:
-    STRIPE_API_BASE = os.environ.get("LOCALSTRIPE_URL", "http://127.0.0.1:8420")
-    STRIPE_SECRET_KEY = "sk_test_localstripe"  # noqa: S105 - localstripe accepts any key
-    STRIPE_PUBLISHABLE_KEY = "pk_test_localstripe"
-    STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "whsec_localstripe")
+STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY", "")
+STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
+LOCALSTRIPE_URL = os.environ.get("LOCALSTRIPE_URL", "http://127.0.0.1:8420")
 
 WAGTAIL_SITE_NAME = "Invoicing"
 WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "http://localhost:8000")
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["csv", "pdf", "txt", "xlsx", "zip"]
 
-# The REST API (invoicing.api) sets its own authentication, permissions and errors per view, so
-# that it works in any project; the project only says how its schema is generated.
-REST_FRAMEWORK = {"DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema"}
-SPECTACULAR_SETTINGS = {
-    "TITLE": "Invoicing API",
-    "DESCRIPTION": "Invoices, payments and statistics of the websites you bill for.",
-    "VERSION": "1.0.0",
-    "SERVE_INCLUDE_SCHEMA": False,
-    "SCHEMA_PATH_PREFIX": "/api/v1/order-payments",
-    "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
-    "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"InvoiceStatusEnum": "invoicing.lifecycle.InvoiceStatus"},
-    "PREPROCESSING_HOOKS": ["invoicing.api.schema.only_invoicing_endpoints"],
-    "POSTPROCESSING_HOOKS": [
-        "drf_spectacular.hooks.postprocess_schema_enums",
-        "invoicing.api.schema.add_error_responses",
-    ],
-}
-
+# Payment-link tokens are redacted from every log record by the invoicing app itself.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact_tokens": {"()": "invoicing.log_filters.RedactPaymentTokens"}},
-    "formatters": {
-        "django.server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}", "style": "{"}
-    },
-    "handlers": {
-        "console": {"class": "logging.StreamHandler"},
-        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server"},
-    },
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
     "loggers": {
         "invoicing": {"handlers": ["console"], "level": os.environ.get("INVOICING_LOG_LEVEL", "INFO")},
-        # Both log request paths, and a pay-page path holds a token.
-        "django.request": {"filters": ["redact_tokens"]},
-        "django.server": {
-            "handlers": ["django.server"],
-            "level": "INFO",
-            "propagate": False,
-            "filters": ["redact_tokens"],
-        },
     },
 }

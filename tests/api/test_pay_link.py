@@ -12,7 +12,7 @@ from django.core.cache import cache
 from django.test import Client as DjangoClient
 from django.utils import timezone
 
-from invoicing.lifecycle import InvoiceStatus
+from invoicing.core.lifecycle import InvoiceStatus
 from invoicing.models import BillingSettings, CardPayment, PaymentMethod
 from invoicing.services.invoices import void_invoice
 from invoicing.services.payments import apply_payment
@@ -47,7 +47,7 @@ def post(visitor, url, data):
 
 def assert_protected(response):
     assert "no-store" in response["Cache-Control"]
-    # The URL holds the token: no Referer may carry the path (the pay page's policy, invoicing.http).
+    # The URL holds the token: no Referer may carry the path (the pay page's policy, invoicing.pay.headers).
     assert response["Referrer-Policy"] == "strict-origin"
     assert response["X-Frame-Options"] == "DENY"
 

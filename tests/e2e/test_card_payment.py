@@ -12,10 +12,10 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from home import demo
-from invoicing.lifecycle import InvoiceStatus
+from invoicing.core.lifecycle import InvoiceStatus
 from invoicing.models import InvoiceEmailTemplatePage, PaymentMethod
-from invoicing.services.emails import issue_and_send_invoice
 from invoicing.services.invoices import issue_invoice
+from invoicing.services.outbox import issue_and_send_invoice
 from invoicing.services.payments import record_manual_payment
 from tests.factories import ClientFactory, UserFactory, draft_invoice, line, make_website
 

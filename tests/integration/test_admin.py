@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from wagtail.test.utils.form_data import inline_formset, nested_form_data
 
-from invoicing.exceptions import InvalidTransition
+from invoicing.core.exceptions import InvalidTransition
 from invoicing.models import Invoice
 from invoicing.services.invoices import delete_draft
 from tests.factories import ClientFactory, draft_invoice, open_invoice

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from invoicing.mail.kinds import EmailKind
 from invoicing.models import Invoice
-from invoicing.services.emails import send_invoice_email
+from invoicing.services.outbox import send_invoice_email
 from invoicing.services.payments import record_manual_payment, record_refund
 from invoicing.services.tokens import revoke_payment_link, rotate_payment_link
 from tests.factories import UserFactory, draft_invoice, line, open_invoice

@@ -70,7 +70,7 @@ def test_the_listing_shows_each_column_and_the_derived_badges(admin_client, site
 
 def test_the_last_email_status_is_shown(admin_client, site_a, anymail_outbox, django_capture_on_commit_callbacks):
     from invoicing.mail.kinds import EmailKind
-    from invoicing.services.emails import send_invoice_email
+    from invoicing.services.outbox import send_invoice_email
 
     invoice, _ = open_invoice(site_a, title="Emailed one")
     with django_capture_on_commit_callbacks(execute=True):

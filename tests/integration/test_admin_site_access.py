@@ -28,7 +28,7 @@ from wagtail.models import Site
 from invoicing.mail.kinds import EmailKind
 from invoicing.models import BillingSettings, BulkJob, Client, Invoice, SiteBillingAccess, StripeEvent
 from invoicing.services.bulk import run_bulk_job, start_bulk_job
-from invoicing.services.emails import send_invoice_email
+from invoicing.services.outbox import send_invoice_email
 from invoicing.services.payments import record_manual_payment, record_refund
 from tests.factories import ClientFactory, UserFactory, draft_invoice, line, open_invoice
 

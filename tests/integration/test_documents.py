@@ -5,8 +5,8 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.urls import reverse
+from invoicing.pdf.document import TaxRow
 
-from invoicing.documents import TaxRow
 from invoicing.models import BillingSettings, InvoiceEmailTemplatePage
 from invoicing.services import invoices as invoice_services
 from invoicing.services.documents import invoice_document, receipt_document

@@ -2,8 +2,8 @@ from decimal import Decimal
 
 import pytest
 
-from invoicing import signals
-from invoicing.exceptions import InvalidTransition, ValidationFailed
+from invoicing.core import signals
+from invoicing.core.exceptions import InvalidTransition, ValidationFailed
 from invoicing.models import Invoice, InvoiceEvent
 from invoicing.services import invoices as invoice_services
 from tests.factories import ClientFactory, draft_invoice, line, open_invoice

@@ -13,7 +13,7 @@ from pypdf import PdfReader
 from wagtail.models import Site
 
 from invoicing.models import Invoice, InvoiceEmailTemplatePage
-from invoicing.services.emails import send_invoice_email
+from invoicing.services.outbox import send_invoice_email
 from invoicing.services.payments import record_manual_payment
 from tests.factories import ClientFactory, line, open_invoice
 from tests.page_forms import page_form_data

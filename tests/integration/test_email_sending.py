@@ -14,8 +14,9 @@ from django.utils import timezone
 from django_tasks import task_backends
 
 from invoicing.models import EmailAttempt, Invoice, InvoiceEmailTemplatePage, InvoiceEvent, OutboundEmail
-from invoicing.services import emails
-from invoicing.services.emails import MAX_ATTEMPTS, send_invoice_email
+from invoicing.services import outbox
+from invoicing.services.delivery import MAX_ATTEMPTS
+from invoicing.services.outbox import send_invoice_email
 from invoicing.services.payments import apply_payment, record_manual_payment
 from invoicing.tasks import deliver_email, retry_due_emails
 from tests.factories import ClientFactory, open_invoice
@@ -185,7 +186,7 @@ def test_a_payment_sends_exactly_one_receipt_however_often_it_is_applied(
 def test_the_database_refuses_a_second_automatic_receipt(site_a):
     invoice, _ = open_invoice(site_a)
     result = record_manual_payment(invoice, reason="Cash", by=None)
-    assert emails.queue_receipt(result.payment) is None
+    assert outbox.queue_receipt(result.payment) is None
     assert OutboundEmail.objects.filter(payment=result.payment, kind="receipt").count() == 1
 
 
@@ -204,7 +205,7 @@ def test_payment_stands_when_the_receipt_cannot_even_be_queued(site_a, monkeypat
     def broken(*args, **kwargs):
         raise RuntimeError("renderer down")
 
-    monkeypatch.setattr(emails, "compose_email", broken)
+    monkeypatch.setattr(outbox, "compose_email", broken)
     invoice, _ = open_invoice(site_a)
     result = record_manual_payment(invoice, reason="Cash", by=None)
     assert Invoice.objects.get(pk=invoice.pk).status == "paid" and result.created

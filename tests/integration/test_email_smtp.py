@@ -11,7 +11,7 @@ from aiosmtpd.controller import Controller
 from pypdf import PdfReader
 
 from invoicing.models import OutboundEmail
-from invoicing.services.emails import send_invoice_email
+from invoicing.services.outbox import send_invoice_email
 from tests.factories import open_invoice
 
 pytestmark = pytest.mark.django_db

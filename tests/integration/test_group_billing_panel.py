@@ -6,8 +6,8 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 
-from invoicing.access import billing_sites
 from invoicing.models import SiteBillingAccess
+from invoicing.services.access import billing_sites
 from tests.factories import UserFactory, open_invoice
 
 FIELD = "invoicing_billing_sites-sites"

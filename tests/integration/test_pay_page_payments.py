@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from invoicing.lifecycle import InvoiceStatus
+from invoicing.core.lifecycle import InvoiceStatus
 from invoicing.models import InvoiceEvent, Payment, PaymentMethod
 from invoicing.services.payments import credit_balance, record_manual_payment
 from tests.factories import ClientFactory, line, open_invoice

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.test import Client
 
-from invoicing.http import check_offline_stripe_js
+from invoicing.checks import check_stripe_keys
 from invoicing.models import BillingSettings, CardPayment
 from invoicing.services.checkout import start_card_payment
 from invoicing.services.invoices import mark_uncollectible
@@ -180,9 +180,9 @@ def test_get_on_a_post_route_is_refused(client, site_a):
 def test_the_offline_card_widget_is_refused_next_to_real_stripe(settings):
     settings.STRIPE_OFFLINE_JS = True
     settings.STRIPE_API_BASE = "https://api.stripe.com"
-    assert [error.id for error in check_offline_stripe_js()] == ["invoicing.E101"]
+    assert "invoicing.E101" in [error.id for error in check_stripe_keys()]
     settings.STRIPE_API_BASE = "http://127.0.0.1:8420"
-    assert check_offline_stripe_js() == []
+    assert "invoicing.E101" not in [error.id for error in check_stripe_keys()]
 
 
 def test_production_settings_never_turn_the_offline_widget_on():
@@ -194,7 +194,7 @@ def test_production_settings_never_turn_the_offline_widget_on():
         "DATABASE_URL": "postgres://u@db/billing",
     }
     env.pop("STRIPE_SECRET_KEY", None)  # even on localstripe
-    code = "import django; django.setup(); from invoicing.http import stripe_js; print(stripe_js())"
+    code = "import django; django.setup(); from invoicing.pay.headers import stripe_js; print(stripe_js())"
     root = Path(__file__).resolve().parents[2]
     result = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True, check=True)
     assert "url='https://js.stripe.com/v3/', adapter='payment-element'" in result.stdout

@@ -2,8 +2,8 @@ from decimal import Decimal
 
 import pytest
 
-from invoicing import signals
-from invoicing.exceptions import InvalidTransition, PaymentRejected, ValidationFailed
+from invoicing.core import signals
+from invoicing.core.exceptions import InvalidTransition, PaymentRejected, ValidationFailed
 from invoicing.models import CreditEntry, Invoice, Payment, PaymentMethod, Refund
 from invoicing.services import invoices as invoice_services
 from invoicing.services.payments import (

@@ -7,7 +7,7 @@ import pytest
 from django.core.cache import cache
 from django.test import RequestFactory
 
-from invoicing.ratelimit import check_request, client_ip
+from invoicing.pay.ratelimit import check_request, client_ip
 from tests.factories import open_invoice
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from invoicing.exceptions import (
+from invoicing.core.exceptions import (
     InvalidTransition,
     PaymentLinkInvalid,
     PaymentLinkUnusable,
@@ -13,7 +13,7 @@ from invoicing.exceptions import (
     ProviderUnavailable,
     ValidationFailed,
 )
-from invoicing.lifecycle import InvoiceStatus
+from invoicing.core.lifecycle import InvoiceStatus
 from invoicing.models import CardPayment, InvoiceEvent, Payment, PaymentMethod
 from invoicing.providers.stripe import StripeProvider
 from invoicing.services.checkout import (

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from invoicing.lifecycle import InvoiceStatus
+from invoicing.core.lifecycle import InvoiceStatus
 from invoicing.models import CardPayment, Invoice, OutboundEmail, Payment, StripeEvent
 from invoicing.services.checkout import complete_card_payment, start_card_payment
 from invoicing.services.stripe_events import receive_stripe_event

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from invoicing.lifecycle import InvoiceStatus
+from invoicing.core.lifecycle import InvoiceStatus
 from invoicing.models import Invoice, Payment, StripeEvent
 from invoicing.services.checkout import start_card_payment
 from tests.conftest import STRIPE_WEBHOOK_SECRET

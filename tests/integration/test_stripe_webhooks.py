@@ -18,7 +18,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from invoicing.lifecycle import InvoiceStatus
+from invoicing.core.lifecycle import InvoiceStatus
 from invoicing.models import BillingSettings, CardPayment, CreditEntry, InvoiceEvent, Payment, Refund, StripeEvent
 from invoicing.services.checkout import complete_card_payment, start_card_payment
 from invoicing.services.invoices import void_invoice

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 from wagtail.models import Site
 
-from invoicing.exceptions import InvalidTransition, PaymentLinkInvalid, PaymentLinkUnusable
+from invoicing.core.exceptions import InvalidTransition, PaymentLinkInvalid, PaymentLinkUnusable
 from invoicing.models import BillingSettings, Invoice, PaymentLink, PaymentMethod
 from invoicing.services import invoices as invoice_services
 from invoicing.services.payments import apply_payment, record_manual_payment

@@ -4,8 +4,8 @@ from decimal import Decimal
 
 import pytest
 
-from invoicing.exceptions import InvalidTransition, ValidationFailed
-from invoicing.lifecycle import ALLOWED_TRANSITIONS, InvoiceStatus
+from invoicing.core.exceptions import InvalidTransition, ValidationFailed
+from invoicing.core.lifecycle import ALLOWED_TRANSITIONS, InvoiceStatus
 from invoicing.models import Invoice, InvoiceEvent, PaymentMethod
 from invoicing.services import invoices as invoice_services
 from invoicing.services.payments import apply_payment, record_manual_payment

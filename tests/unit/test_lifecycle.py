@@ -1,4 +1,4 @@
-from invoicing.lifecycle import ALLOWED_TRANSITIONS, COLLECTIBLE_STATES, InvoiceStatus, can_transition
+from invoicing.core.lifecycle import ALLOWED_TRANSITIONS, COLLECTIBLE_STATES, InvoiceStatus, can_transition
 
 
 def test_every_state_has_a_row_in_the_transition_table():

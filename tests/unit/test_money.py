@@ -5,7 +5,7 @@ from babel.numbers import format_currency, get_currency_precision
 from hypothesis import given
 from hypothesis import strategies as st
 
-from invoicing.money import (
+from invoicing.core.money import (
     SUPPORTED_CURRENCIES,
     MoneyError,
     exponent,

@@ -1,7 +1,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from invoicing.number_format import render_number, uses_year, validate_number_format
+from invoicing.core.number_format import render_number, uses_year, validate_number_format
 
 
 @pytest.mark.parametrize(

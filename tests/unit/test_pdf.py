@@ -16,13 +16,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from invoicing.pdf.document import Branding, Party
+from invoicing.pdf.fonts import REGULAR, printable
+from invoicing.pdf.render import CREATOR, render_pdf
 from PIL import Image
 from pypdf import PdfReader
 
-from invoicing.documents import Branding, Party
-from invoicing.money import format_money
-from invoicing.pdf import CREATOR, render_pdf
-from invoicing.pdf_fonts import REGULAR, printable
+from invoicing.core.money import format_money
 from tests.pdf_helpers import (
     PAY_URL,
     SELLER,
@@ -188,8 +188,8 @@ def test_the_same_document_gives_the_same_bytes_in_this_process_and_another():
         "import hashlib, django\n"
         "django.setup()  # the labels go through Django's translation\n"
         "from tests.pdf_helpers import make_document\n"
-        "from invoicing.documents import Party\n"
-        "from invoicing.pdf import render_pdf\n"
+        "from invoicing.pdf.document import Party\n"
+        "from invoicing.pdf.render import render_pdf\n"
         f"document = make_document(line_count=12, client=Party({NAMES['Vietnamese']!r}))\n"
         "print(hashlib.sha256(render_pdf(document)).hexdigest())"
     )

@@ -15,7 +15,10 @@ def load_production(**overrides):
     env = {key: value for key, value in os.environ.items() if key not in GOOD and key not in overrides}
     env.update({key: value for key, value in {**GOOD, **overrides}.items() if value is not None})
     env["DJANGO_SETTINGS_MODULE"] = "site_config.settings.production"
-    code = "import django; django.setup(); from django.conf import settings as s; print(s.DEBUG, s.STRIPE_API_BASE)"
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "from invoicing.conf import invoicing_settings as i; print(s.DEBUG, i.stripe_api_base)"
+    )
     return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=False)
 
 

@@ -3,8 +3,8 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from invoicing.money import exponent, round_money, to_minor_units
-from invoicing.totals import compute_totals, line_total
+from invoicing.core.money import exponent, round_money, to_minor_units
+from invoicing.core.totals import compute_totals, line_total
 
 CURRENCIES = ["EUR", "JPY", "KWD"]
 

@@ -3,32 +3,25 @@ page, which also carries the site's branding and the wording of invoice emails."
 
 import logging
 from dataclasses import dataclass
+from importlib import import_module
 
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.http import Http404, HttpResponse, HttpResponseNotAllowed
-from django.shortcuts import redirect
+from django.http import Http404, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel, ObjectList, TabbedInterface
-from wagtail.contrib.routable_page.models import RoutablePageMixin, path
+from wagtail.contrib.routable_page.models import RoutablePageMixin
 from wagtail.fields import RichTextField
 from wagtail.images.models import Filter
 from wagtail.models import Page
 
-from . import card_views, pay_views
-from .documents import Branding
-from .exceptions import (
-    InvoicingError,
-    PaymentLinkInvalid,
-    PaymentLinkUnusable,
-)
-from .http import download_response, protect_token_response
-from .lifecycle import COLLECTIBLE_STATES
-from .mail.kinds import KINDS_WITH_PAY_LINK, EmailKind
-from .mail.placeholders import PLACEHOLDERS, unknown_placeholders
-from .mail.sanitize import rich_text_to_plain
-from .pay_forms import CreditPaymentForm
+from ..conf import invoicing_settings
+from ..mail.kinds import KINDS_WITH_PAY_LINK, EmailKind
+from ..mail.placeholders import PLACEHOLDERS, unknown_placeholders
+from ..mail.sanitize import rich_text_to_plain
+from ..pdf.document import Branding
+from .email_preview import preview_email
 
 logger = logging.getLogger(__name__)
 
@@ -170,9 +163,6 @@ class InvoiceEmailTemplatePage(Page):
     preview_modes = [(kind.value, kind.label) for kind in EmailKind]
 
     def serve_preview(self, request, mode_name):
-        # Imported here: the mail composer and the sample use the models, which import this module.
-        from .mail.samples import preview_email
-
         if mode_name not in EmailKind.values:
             raise Http404
         return HttpResponse(preview_email(self, EmailKind(mode_name), site=self.get_site()).html)
@@ -224,8 +214,10 @@ class InvoiceEmailTemplatePage(Page):
 
 class PayPage(RoutablePageMixin, Page):
     """Where clients land from their email: ``invoice/<token>/`` shows one invoice and takes its
-    payment. Routes stay thin: ``pay_views`` opens the invoice (rate-limited, hardened) and maps
-    answers, the services do everything else."""
+    payment. Its routes are the URLconf named by ``routes`` (``invoicing.pay.routes``): views that
+    get the page first, as its own methods would, so that this model imports no view."""
+
+    routes = "invoicing.pay.routes"
 
     help_text = RichTextField(_("help text"), blank=True, features=["bold", "italic", "link"])
 
@@ -237,127 +229,16 @@ class PayPage(RoutablePageMixin, Page):
     class Meta:
         verbose_name = _("pay page")
 
-    def branding(self):
-        return InvoiceEmailTemplatePage.for_site(self.get_site())
+    @classmethod
+    def get_subpage_urls(cls):
+        return tuple(import_module(cls.routes).urlpatterns)
+
+    def get_context(self, request, *args, **kwargs):
+        return {
+            **super().get_context(request, *args, **kwargs),
+            "branding": InvoiceEmailTemplatePage.for_site(self.get_site()),
+            "pay_base_template": invoicing_settings.INVOICING_PAY_BASE_TEMPLATE,
+        }
 
     def route_url(self, request, name, token):
         return self.get_url(request) + self.reverse_subpage(name, args=[token])
-
-    @path("")
-    def index(self, request):
-        # The pay page itself shows nothing: only a token opens an invoice.
-        raise Http404
-
-    def render_unusable_link(self, request, error, *, fresh_link_requested=False):
-        """The recovery page: it says why the link is unusable, never which invoice it opened, and
-        offers to send a fresh link to the address on file while the invoice can still be paid."""
-        logger.info("Unusable payment link %s for invoice %s: %s", error.link.pk, error.link.invoice_id, error.message)
-        response = self.render(
-            request,
-            template="invoicing/pay/link_unusable.html",
-            context_overrides={
-                "reason": error.message,
-                "branding": self.branding(),
-                "can_send_fresh_link": error.link.invoice.status in COLLECTIBLE_STATES,
-                "fresh_link_requested": fresh_link_requested,
-            },
-        )
-        response.status_code = 410
-        return response
-
-    def render_invoice(self, request, invoice, token, *, status=200, **context):
-        response = self.render(
-            request,
-            template="invoicing/pay/invoice.html",
-            context_overrides=pay_views.invoice_context(self, invoice, token, **context),
-        )
-        response.status_code = status
-        return response
-
-    @path("invoice/<str:token>/fresh-link/", name="fresh_link")
-    def fresh_link(self, request, token):
-        """POST from the recovery page (CSRF-protected). The answer is the same whether or not an
-        email went out, so the form reveals nothing and cannot be used to probe or to spam."""
-        from .services.emails import send_fresh_link
-        from .services.tokens import resolve_payment_link  # see pay_views.opens_invoice
-
-        limited = pay_views.rate_limited(self, request, token)
-        if limited:
-            return limited
-        if request.method != "POST":
-            return protect_token_response(HttpResponseNotAllowed(["POST"]))
-        try:
-            resolve_payment_link(token, site=self.get_site())
-        except PaymentLinkInvalid:
-            raise Http404 from None
-        except PaymentLinkUnusable as error:
-            send_fresh_link(error.link)
-            return protect_token_response(self.render_unusable_link(request, error, fresh_link_requested=True))
-        # The link still works: nothing to send.
-        return protect_token_response(redirect(self.route_url(request, "invoice", token)))
-
-    @path("invoice/<str:token>/", name="invoice")
-    @pay_views.opens_invoice()
-    def invoice(self, request, invoice, token):
-        return self.render_invoice(request, invoice, token)
-
-    @path("invoice/<str:token>/card/", name="start_card_payment")
-    @pay_views.opens_invoice(methods=("POST",))
-    def start_card_payment(self, request, invoice, token):
-        return card_views.start(self, request, invoice, token)
-
-    @path("invoice/<str:token>/card/confirm-offline/", name="offline_card_confirm")
-    @pay_views.opens_invoice(methods=("POST",))
-    def offline_card_confirm(self, request, invoice, token):
-        return card_views.confirm_offline(self, request, invoice, token)
-
-    @path("invoice/<str:token>/return/", name="card_return")
-    @pay_views.opens_invoice(receipt=True)
-    def card_return(self, request, invoice, token):
-        return card_views.returned(self, request, invoice, token)
-
-    @path("invoice/<str:token>/credit/", name="pay_with_credit")
-    @pay_views.opens_invoice(methods=("POST",))
-    def pay_with_credit(self, request, invoice, token):
-        from .services.payments import pay_with_credit
-
-        form = CreditPaymentForm(request.POST, invoice=invoice)
-        if not form.is_valid():
-            return self.render_invoice(request, invoice, token, status=400, error=form.first_error())
-        refusal = pay_views.refusal(invoice, method="credit")
-        if refusal:
-            return self.render_invoice(request, invoice, token, status=409, error=refusal)
-        try:
-            result = pay_with_credit(invoice, amount=form.cleaned_data["credit_amount"])
-        except InvoicingError as error:
-            invoice.refresh_from_db()
-            return self.render_invoice(request, invoice, token, status=409, error=error.message)
-        return redirect(self.route_url(request, "receipt", result.new_link.token if result.new_link else token))
-
-    @path("invoice/<str:token>/receipt/", name="receipt")
-    @pay_views.opens_invoice(receipt=True)
-    def receipt(self, request, invoice, token):
-        if invoice.payment is None:
-            return redirect(self.route_url(request, "invoice", token))
-        return self.render(
-            request,
-            template="invoicing/pay/receipt.html",
-            context_overrides=pay_views.receipt_context(self, invoice, token),
-        )
-
-    @path("invoice/<str:token>/pdf/", name="invoice_pdf")
-    @pay_views.opens_invoice()
-    def invoice_pdf(self, request, invoice, token):
-        from .services import documents, tokens  # see pay_views.opens_invoice
-
-        content = documents.invoice_pdf(invoice, pay_url=tokens.pay_link_url(invoice.site, token))
-        return download_response(content, documents.pdf_filename(invoice))
-
-    @path("invoice/<str:token>/receipt/pdf/", name="receipt_pdf")
-    @pay_views.opens_invoice(receipt=True)
-    def receipt_pdf(self, request, invoice, token):
-        from .services import documents  # see pay_views.opens_invoice
-
-        if invoice.payment is None:
-            raise Http404
-        return download_response(documents.receipt_pdf(invoice.payment), documents.pdf_filename(invoice, receipt=True))

@@ -6,8 +6,8 @@ from django.http import HttpResponse, HttpResponseBadRequest
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from .exceptions import ValidationFailed
-from .services.stripe_events import receive_stripe_event
+from ..core.exceptions import ValidationFailed
+from ..services.stripe_events import receive_stripe_event
 
 logger = logging.getLogger(__name__)
 

@@ -18,11 +18,11 @@ from django.utils.translation import pgettext, pgettext_lazy
 from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.pdfgen.canvas import Canvas
 
-from .documents import InvoiceDocument, Party
-from .money import format_money
-from .pdf_canvas import BLACK, WHITE, Pen, load_logo, rgb, tint
-from .pdf_fonts import BOLD, REGULAR
-from .pdf_layout import Block, paginate, wrap
+from ..core.money import format_money
+from .canvas import BLACK, WHITE, Pen, load_logo, rgb, tint
+from .document import InvoiceDocument, Party
+from .fonts import BOLD, REGULAR
+from .layout import Block, paginate, wrap
 
 PAGE_SIZES = {"A4": A4, "LETTER": LETTER}
 CREATOR = "wagtail-invoicing (reportlab)"

@@ -6,13 +6,13 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from ..models.clients import Client
-from ..models.invoices import Invoice
-from ..models.payments import Payment, PaymentMethod
-from ..money import round_money
+from ..core.money import round_money
+from ..mail.compose import compose_email
+from ..mail.kinds import EmailKind
 from ..settings import BillingSettings
-from .compose import compose_email
-from .kinds import EmailKind
+from .clients import Client
+from .invoices import Invoice
+from .payments import Payment, PaymentMethod
 
 SAMPLE_TOKEN = "INV-SAMPLE-" + "x" * 43
 

@@ -5,7 +5,7 @@ other staff see the sites that one of their groups was granted (``SiteBillingAcc
 from wagtail.models import Site
 from wagtail.permission_policies.sites import SitePermissionPolicy
 
-from .models.access import SiteBillingAccess
+from ..models.access import SiteBillingAccess
 
 
 def _granted_site_ids(user):

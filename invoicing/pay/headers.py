@@ -4,11 +4,10 @@ opened with a payment-link token."""
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from django.core import checks
 from django.http import HttpResponse
 from django.utils.cache import patch_cache_control
 
-from .conf import invoicing_settings
+from ..conf import invoicing_settings
 
 STRIPE_JS_URL = "https://js.stripe.com/v3/"
 # Stripe's documented CSP for Stripe.js and the Payment Element (docs.stripe.com/security/guide).
@@ -89,17 +88,3 @@ def download_response(content, filename, content_type="application/pdf"):
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["X-Content-Type-Options"] = "nosniff"
     return response
-
-
-@checks.register(checks.Tags.security)
-def check_offline_stripe_js(app_configs=None, **kwargs):
-    """The offline card widget must never meet real Stripe: pages would load localstripe's script."""
-    if offline_stripe_js() and urlsplit(invoicing_settings.stripe_api_base).hostname == "api.stripe.com":
-        return [
-            checks.Error(
-                "STRIPE_OFFLINE_JS is on while STRIPE_API_BASE is Stripe itself.",
-                hint="STRIPE_OFFLINE_JS is for localstripe only (dev and test settings); remove it.",
-                id="invoicing.E101",
-            )
-        ]
-    return []

@@ -6,7 +6,7 @@ So the page count is known when the first page is drawn, and "Page X of Y" is pl
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .pdf_fonts import EmbeddedFont, printable
+from .fonts import EmbeddedFont, printable
 
 
 def wrap(text: str, font: EmbeddedFont, size: float, width: float) -> list[str]:

@@ -16,11 +16,13 @@ from dataclasses import dataclass
 
 from django.core.cache import caches
 
-from .conf import invoicing_settings
+from ..conf import invoicing_settings
 
 logger = logging.getLogger(__name__)
 
 WINDOW_SECONDS = 60
+# The pay page and the public pay API count in one group: the same limits, whichever a client uses.
+PAY_GROUP = "pay"
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,9 @@ from wagtail_modeladmin.helpers import ButtonHelper, PermissionHelper
 from wagtail_modeladmin.options import ModelAdmin, ModelAdminGroup
 from wagtail_modeladmin.views import DeleteView, EditView, IndexView, InspectView
 
-from .access import scope_to_user
-from .models import Payment, Refund
-from .money import format_money
+from ..core.money import format_money
+from ..models import Payment, Refund
+from ..services.access import scope_to_user
 
 
 class ReadOnlyPermissionHelper(PermissionHelper):

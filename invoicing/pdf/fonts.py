@@ -23,7 +23,7 @@ from reportlab.lib.rl_accel import fp_str
 from reportlab.pdfbase import pdfdoc, pdfmetrics
 from reportlab.pdfbase.ttfonts import FF_NONSYMBOLIC, FF_SYMBOLIC, SUBSETN, TTFont, makeToUnicodeCMap
 
-FONT_DIR = Path(__file__).with_name("fonts")
+FONT_DIR = Path(__file__).resolve().parent.parent / "fonts"
 
 # With reportlab's ASCII-readable subsets, subset 0 holds ASCII plus 159 more characters.
 _FIRST_SUBSET_SLOTS = 159

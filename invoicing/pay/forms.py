@@ -4,7 +4,7 @@ services, which validate every amount again (minimum, balance, available credit)
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .money import exponent
+from ..core.money import exponent
 
 
 def money_input(currency, **kwargs):

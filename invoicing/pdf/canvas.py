@@ -20,7 +20,7 @@ from PIL import Image
 from reportlab import rl_config
 from reportlab.pdfbase import pdfdoc
 
-from .pdf_fonts import EmbeddedFont, printable
+from .fonts import EmbeddedFont, printable
 
 # reportlab wraps compressed page streams in ASCII85 by default, a 7-bit-safe armour that no PDF reader
 # needs; its pure-Python encoder costs more than drawing a whole invoice. reportlab reads the flag when it

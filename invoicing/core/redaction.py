@@ -1,0 +1,55 @@
+"""Payment-link tokens, as text: their one pattern, and their redaction from every log record.
+
+Django logs the path of a 404, a CSRF refusal, a slow request and every request of the dev
+server; a pay-page path holds a token. ``install_log_redaction`` (run by the app's ``ready()``)
+redacts tokens where each log record is made, so that no logger, handler or ``LOGGING`` of the
+host project can print one.
+"""
+
+import logging
+import re
+
+# ``INV-{invoice number}-{43 url-safe characters}``: the token of a payment link.
+TOKEN_PATTERN = re.compile(r"INV-[A-Za-z0-9_.\-]{1,64}-[A-Za-z0-9_\-]{43}")
+REDACTED = "INV-[redacted]"
+
+
+def redact(value):
+    return TOKEN_PATTERN.sub(REDACTED, value) if isinstance(value, str) else value
+
+
+def _redact_argument(value):
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, int | float | bool) or value is None:
+        return value
+    # Anything else is printed through str() (a request, a URL object): redact that text.
+    text = str(value)
+    cleaned = redact(text)
+    return value if cleaned == text else cleaned
+
+
+def redact_record(record):
+    record.msg = _redact_argument(record.msg)
+    if isinstance(record.args, tuple):
+        record.args = tuple(_redact_argument(arg) for arg in record.args)
+    elif isinstance(record.args, dict):
+        record.args = {key: _redact_argument(value) for key, value in record.args.items()}
+    if record.exc_info and not record.exc_text:
+        # An exception's message can hold a path too: format it now, redacted; handlers reuse it.
+        record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+
+
+def install_log_redaction():
+    """Redact tokens from every log record made from now on, in this process. Idempotent."""
+    make_record = logging.getLogRecordFactory()
+    if getattr(make_record, "redacts_payment_tokens", False):
+        return
+
+    def make_redacted_record(*args, **kwargs):
+        record = make_record(*args, **kwargs)
+        redact_record(record)
+        return record
+
+    make_redacted_record.redacts_payment_tokens = True
+    logging.setLogRecordFactory(make_redacted_record)

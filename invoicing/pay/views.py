@@ -1,0 +1,117 @@
+"""The pay page's views, routed by ``routes.py`` below a ``PayPage``: the invoice, paying with
+credit, the receipt, the PDFs and the fresh-link form. Thin: the services decide everything.
+Each view gets the page first, as a routable page's method would."""
+
+from django.http import Http404
+from django.shortcuts import redirect
+
+from ..core.exceptions import InvoicingError, PaymentLinkInvalid, PaymentLinkUnusable
+from ..core.lifecycle import InvoiceStatus
+from ..models import Payment
+from ..services import documents
+from ..services.outbox import send_fresh_link
+from ..services.pay_policy import pay_options, refusal
+from ..services.payments import pay_with_credit
+from ..services.tokens import hash_token, pay_link_url, resolve_payment_link
+from .forms import CreditPaymentForm
+from .guards import guarded, opens_invoice, render_unusable_link
+from .headers import download_response, stripe_js
+
+
+def invoice_context(invoice, token, *, error="", notice="", retry_url=""):
+    """Everything the invoice page shows: the invoice, its state and the ways it can be paid."""
+    options = pay_options(invoice)
+    return {
+        "invoice": invoice,
+        "lines": invoice.lines.all(),
+        "token": token,
+        "processing": options.processing,
+        "payable": options.payable,
+        "card_enabled": options.card_enabled,
+        "credit": options.credit,
+        "credit_covers_all": options.credit >= invoice.amount_due,
+        "minimum_partial": options.minimum_partial,
+        "stripe_js": stripe_js() if options.card_enabled else None,
+        "error": error,
+        "notice": notice,
+        "retry_url": retry_url,
+    }
+
+
+def render_invoice(page, request, invoice, token, *, status=200, **context):
+    response = page.render(
+        request, template="invoicing/pay/invoice.html", context_overrides=invoice_context(invoice, token, **context)
+    )
+    response.status_code = status
+    return response
+
+
+def no_invoice(page, request):
+    """The pay page itself shows nothing: only a token opens an invoice."""
+    raise Http404
+
+
+@opens_invoice()
+def invoice(page, request, invoice, token):
+    return render_invoice(page, request, invoice, token)
+
+
+@guarded(methods=("POST",))
+def fresh_link(page, request, token):
+    """POST from the recovery page (CSRF-protected). The answer is the same whether or not an
+    email went out, so the form reveals nothing and cannot be used to probe or to spam."""
+    try:
+        resolve_payment_link(token, site=page.get_site())
+    except PaymentLinkInvalid:
+        raise Http404 from None
+    except PaymentLinkUnusable as error:
+        send_fresh_link(error.link)
+        return render_unusable_link(page, request, error, fresh_link_requested=True)
+    # The link still works: nothing to send.
+    return redirect(page.route_url(request, "invoice", token))
+
+
+@opens_invoice(methods=("POST",))
+def credit_payment(page, request, invoice, token):
+    form = CreditPaymentForm(request.POST, invoice=invoice)
+    if not form.is_valid():
+        return render_invoice(page, request, invoice, token, status=400, error=form.first_error())
+    refused = refusal(invoice, method="credit")
+    if refused:
+        return render_invoice(page, request, invoice, token, status=409, error=refused)
+    try:
+        result = pay_with_credit(invoice, amount=form.cleaned_data["credit_amount"])
+    except InvoicingError as error:
+        invoice.refresh_from_db()
+        return render_invoice(page, request, invoice, token, status=409, error=error.message)
+    return redirect(page.route_url(request, "receipt", result.new_link.token if result.new_link else token))
+
+
+@opens_invoice(receipt=True)
+def receipt(page, request, invoice, token):
+    """The payments received so far and, while some is still due, how to pay it."""
+    if invoice.payment is None:
+        return redirect(page.route_url(request, "invoice", token))
+    context = {
+        "invoice": invoice,
+        "payment": invoice.payment,
+        "payments": invoice.payments.filter(status=Payment.Status.SUCCEEDED).order_by("created_at", "id"),
+        "token": token,
+        "still_due": invoice.status == InvoiceStatus.OPEN and invoice.amount_due > 0,
+        # A link replaced by a payment opens only this receipt; the rest is paid through a fresh link.
+        "link_is_current": invoice.payment_token == hash_token(token),
+    }
+    return page.render(request, template="invoicing/pay/receipt.html", context_overrides=context)
+
+
+@opens_invoice()
+def invoice_pdf(page, request, invoice, token):
+    content = documents.invoice_pdf(invoice, pay_url=pay_link_url(invoice.site, token))
+    return download_response(content, documents.pdf_filename(invoice))
+
+
+@opens_invoice(receipt=True)
+def receipt_pdf(page, request, invoice, token):
+    if invoice.payment is None:
+        raise Http404
+    return download_response(documents.receipt_pdf(invoice.payment), documents.pdf_filename(invoice, receipt=True))
