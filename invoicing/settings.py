@@ -8,7 +8,7 @@ from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 
 from .core.money import CURRENCY_CHOICES
-from .core.number_format import validate_number_format
+from .core.number_format import validate_number_format, validate_number_prefix
 
 LOCALE_CHOICES = [
     ("en_US", "English (United States)"),
@@ -38,7 +38,11 @@ class BillingSettings(BaseSiteSetting):
 
     default_currency = models.CharField(_("default currency"), max_length=3, choices=CURRENCY_CHOICES, default="EUR")
     number_prefix = models.CharField(
-        _("number prefix"), max_length=16, default="INV", help_text=_("Letters, digits and dashes, e.g. ACME.")
+        _("number prefix"),
+        max_length=16,
+        blank=True,
+        validators=[validate_number_prefix],
+        help_text=_("Letters, digits and dashes, e.g. ACME; none by default. Payment links read INV-{number}-…"),
     )
     number_format = models.CharField(
         _("number format"),

@@ -12,6 +12,9 @@ from django.utils.translation import gettext_lazy as _
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 NUMBER = re.compile(r"number(?::0?(\d{1,2}))?")
 ALLOWED_CHARS = re.compile(r"[A-Za-z0-9_.\-]*")
+PREFIX_CHARS = re.compile(r"[A-Za-z0-9\-]*")
+# An empty prefix takes one separator beside it along: "{prefix}-{year}" gives "2026", not "-2026".
+EMPTY_PREFIX = re.compile(r"\{prefix\}[_.\-]|[_.\-]?\{prefix\}")
 MAX_RESULT_LENGTH = 64
 
 
@@ -30,6 +33,11 @@ def validate_number_format(value):
         raise ValidationError(_("Outside placeholders, use only letters, digits and - _ ."))
 
 
+def validate_number_prefix(value):
+    if not PREFIX_CHARS.fullmatch(value):
+        raise ValidationError(_("Use only letters, digits and dashes."))
+
+
 def uses_year(number_format: str) -> bool:
     return "{year}" in number_format
 
@@ -44,4 +52,6 @@ def render_number(number_format: str, *, prefix: str, year: int, number: int) ->
         width = NUMBER.fullmatch(name).group(1)
         return f"{number:0{int(width)}d}" if width else str(number)
 
+    if not prefix:
+        number_format = EMPTY_PREFIX.sub("", number_format, count=1)
     return PLACEHOLDER.sub(replace, number_format)[:MAX_RESULT_LENGTH]

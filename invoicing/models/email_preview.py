@@ -24,7 +24,7 @@ def sample_invoice(site, billing, *, paid):
     return Invoice(
         site=site,
         client=client,
-        number=f"{billing.number_prefix}-SAMPLE",
+        number="-".join(filter(None, [billing.number_prefix, "SAMPLE"])),
         title="Website maintenance, March",
         description="Monthly care plan: updates, backups and two hours of support.",
         currency=currency,

@@ -16,13 +16,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from invoicing.pdf.document import Branding, Party
-from invoicing.pdf.fonts import REGULAR, printable
-from invoicing.pdf.render import CREATOR, render_pdf
 from PIL import Image
 from pypdf import PdfReader
 
 from invoicing.core.money import format_money
+from invoicing.pdf.document import Branding, Party
+from invoicing.pdf.fonts import REGULAR, printable
+from invoicing.pdf.render import CREATOR, render_pdf
 from tests.pdf_helpers import (
     PAY_URL,
     SELLER,

@@ -19,9 +19,10 @@ from wagtail.models import Collection, Locale, Page, Site
 
 from home import demo
 from home.models import HomePage
-from invoicing.models import BillingSettings, Client, Invoice, InvoiceEmailTemplatePage, PayPage
+from invoicing.models import BillingSettings, Client, Invoice
 from invoicing.services import invoices as invoice_services
 from invoicing.services import payments as payment_services
+from invoicing.services.sites import set_up_site
 from invoicing.services.tokens import rotate_payment_link
 
 
@@ -81,11 +82,7 @@ class Command(BaseCommand):
             hostname=spec["hostname"],
             defaults={"port": port, "root_page": home, "site_name": spec["site_name"], "is_default_site": is_default},
         )
-        if not PayPage.objects.child_of(home).exists():
-            home.add_child(instance=PayPage(title="Pay your invoice", slug="pay"))
-        template = InvoiceEmailTemplatePage.objects.child_of(home).first()
-        if template is None:
-            template = home.add_child(instance=InvoiceEmailTemplatePage(title="Invoice emails", slug="invoice-emails"))
+        template = set_up_site(site).email_page
         template.brand_color, template.accent_color, template.footer = (
             spec["brand_color"],
             spec["accent_color"],
