@@ -7,7 +7,7 @@ from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 from wagtail_modeladmin.options import modeladmin_register
 
-from .admin.access import SiteScopedDeleteBulkAction
+from .admin.access import BillingSitePermissionPolicy, SiteScopedDeleteBulkAction
 from .admin.actions import available_actions
 from .admin.bulk_actions import INVOICE_BULK_ACTIONS
 from .admin.clients import ClientViewSet
@@ -20,7 +20,6 @@ from .admin.modeladmin import PaymentsLedger
 from .admin.reports import billing_report_menu_item, billing_report_urls
 from .admin.stripe_events import StripeEventViewSet
 from .models import BillingLogEntry, BillingSettings, Client, Invoice, OutboundEmail, StripeEvent
-from .services.access import BillingSitePermissionPolicy
 
 register_permission_policy(OutboundEmail, ReadOnlyPermissionPolicy(OutboundEmail))
 # Replaces the policy that @register_setting gave it: billing settings follow billing access too.

@@ -15,10 +15,12 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_list_or_404
 from django.utils.functional import cached_property, classproperty
+from wagtail.models import Site
+from wagtail.permission_policies.sites import SitePermissionPolicy
 from wagtail.snippets.bulk_actions.delete import DeleteBulkAction
 from wagtail.snippets.models import get_snippet_models
 
-from ..services.access import scope_to_user, site_lookup_for
+from ..models.access import billing_sites, may_bill_for, scope_to_user, site_lookup_for
 from .forms import SiteScopedFormMixin, scope_field
 
 
@@ -138,3 +140,17 @@ class SiteScopedDeleteBulkAction(SiteScopedBulkActionMixin, DeleteBulkAction):
     @classproperty
     def models(cls):
         return [model for model in get_snippet_models() if site_lookup_for(model)]
+
+
+class BillingSitePermissionPolicy(SitePermissionPolicy):
+    """For the per-website settings of billing (``BillingSettings``). Wagtail lets a model-wide
+    permission reach every website's setting; here the website must also be one of the user's
+    billing websites, as everywhere else."""
+
+    def user_has_any_permission_for_instance(self, user, actions, instance):
+        site = instance if isinstance(instance, Site) else getattr(instance, self.site_fk_field_name)
+        return super().user_has_any_permission_for_instance(user, actions, instance) and may_bill_for(user, site)
+
+    def sites_user_has_any_permission_for(self, user, actions):
+        sites = super().sites_user_has_any_permission_for(user, actions)
+        return sites.filter(pk__in=billing_sites(user).values("pk"))

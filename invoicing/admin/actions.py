@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.cache import add_never_cache_headers
+from django.utils.functional import classproperty
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import FormView, View
@@ -24,13 +25,11 @@ from ..core.lifecycle import COLLECTIBLE_STATES, InvoiceStatus
 from ..core.money import format_money
 from ..mail.kinds import EmailKind
 from ..models import Invoice
+from ..models.access import scope_to_user
 from ..pay.headers import download_response
-from ..services.access import scope_to_user
-from ..services.documents import invoice_pdf, pdf_filename
-from ..services.invoices import issue_invoice, mark_uncollectible, void_invoice
-from ..services.outbox import issue_and_send_invoice, send_invoice_email
-from ..services.payments import record_manual_payment
-from ..services.tokens import revoke_payment_link, rotate_payment_link
+from ..services.actions import ACTIONS
+from ..services.documents import pdf_filename
+from .forms import ManualPaymentForm, OptionalReasonForm, ReasonForm
 
 
 def invoice_for(user, pk):
@@ -39,39 +38,52 @@ def invoice_for(user, pk):
     return get_object_or_404(invoices, pk=unquote(str(pk)))
 
 
-class InvoicePdfView(PermissionCheckedMixin, View):
+class DeclaredActionMixin:
+    """A view of one action of ``services.actions.ACTIONS``: its label, permission and states."""
+
+    action = None
+    icon = ""
+
+    @classproperty
+    def label(cls):
+        return cls.action.label
+
+    @classproperty
+    def permission_required(cls):
+        return cls.action.permission
+
+    @classmethod
+    def applies_to(cls, invoice):
+        return cls.action.applies_to(invoice)
+
+
+class InvoicePdfView(DeclaredActionMixin, PermissionCheckedMixin, View):
     """The PDF of one invoice, as the admin sees it (without the pay link: its token is not stored)."""
 
     model = None
-    permission_required = "view"
-    label, icon = _("Download PDF"), "download"
-
-    @staticmethod
-    def applies_to(invoice):
-        return True
+    action, icon = ACTIONS["pdf"], "download"
 
     def get(self, request, pk):
         invoice = invoice_for(request.user, pk)
-        return download_response(invoice_pdf(invoice), pdf_filename(invoice))
+        return download_response(self.action.run(invoice, by=request.user), pdf_filename(invoice))
 
 
-class InvoiceActionView(PermissionCheckedMixin, WagtailAdminTemplateMixin, FormView):
-    """Confirm, then call one service. Subclasses say when they apply and what they do."""
+class InvoiceActionView(DeclaredActionMixin, PermissionCheckedMixin, WagtailAdminTemplateMixin, FormView):
+    """Confirm, then run the action's service with the form's fields. Subclasses say what the
+    outcome means to people."""
 
     model = None
-    permission_required = "change"
     index_url_name = None
     inspect_url_name = None
     template_name = "invoicing/admin/action_confirm.html"
     form_class = forms.Form
-    label = icon = intro = submit_label = ""
-
-    @staticmethod
-    def applies_to(invoice):
-        raise NotImplementedError
+    intro = submit_label = ""
 
     def perform(self, form):
-        """Call the service; return the success message, or a response to show instead."""
+        """Run the service; return the success message, or a response to show instead."""
+        return self.done(self.action.run(self.invoice, by=self.request.user, **form.cleaned_data))
+
+    def done(self, outcome):
         raise NotImplementedError
 
     def setup(self, request, pk, *args, **kwargs):
@@ -127,15 +139,10 @@ class InvoiceActionView(PermissionCheckedMixin, WagtailAdminTemplateMixin, FormV
 
 
 class IssueView(InvoiceActionView):
-    label, icon = _("Issue"), "doc-full"
+    action, icon = ACTIONS["issue"], "doc-full"
     intro = _("The invoice gets its number and a payment link. After that, it can no longer be edited.")
 
-    @staticmethod
-    def applies_to(invoice):
-        return invoice.status == InvoiceStatus.DRAFT
-
-    def perform(self, form):
-        issue_invoice(self.invoice, by=self.request.user)
+    def done(self, link):
         return _("Invoice %(number)s issued.") % {"number": self.invoice.number}
 
 
@@ -143,12 +150,8 @@ class SendEmailView(InvoiceActionView):
     """A draft is issued and sent, an open invoice is sent again or reminded (with a fresh link),
     a paid one gets its receipt again."""
 
-    label, icon = _("Send by email"), "mail"
+    action, icon = ACTIONS["send_email"], "mail"
     template_name = "invoicing/admin/send_email.html"
-
-    @staticmethod
-    def applies_to(invoice):
-        return invoice.status != InvoiceStatus.VOID
 
     def kinds(self):
         if self.invoice.status == InvoiceStatus.DRAFT:
@@ -169,10 +172,9 @@ class SendEmailView(InvoiceActionView):
         return super().post(request, *args, **kwargs)
 
     def perform(self, form):
-        if self.invoice.status == InvoiceStatus.DRAFT:
-            email = issue_and_send_invoice(self.invoice, by=self.request.user)
-        else:
-            email = send_invoice_email(self.invoice, self.request.POST["kind"], by=self.request.user)
+        return self.done(self.action.run(self.invoice, by=self.request.user, kind=self.request.POST["kind"]))
+
+    def done(self, email):
         return _("%(kind)s for %(invoice)s is on its way to %(to)s.") % {
             "kind": email.get_kind_display(),
             "invoice": self.invoice,
@@ -180,95 +182,46 @@ class SendEmailView(InvoiceActionView):
         }
 
 
-class ManualPaymentForm(forms.Form):
-    amount = forms.DecimalField(label=_("Amount"), min_value=0, help_text=_("Defaults to the balance due."))
-    reason = forms.CharField(
-        label=_("Reason"),
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("Why this is paid, for the audit trail: for instance, “bank transfer received on 3 March”."),
-    )
-    reference = forms.CharField(
-        label=_("Reference"),
-        required=False,
-        max_length=255,
-        help_text=_("The transfer's reference, if any. The same reference cannot be recorded twice."),
-    )
-
-
 class MarkPaidView(InvoiceActionView):
-    label, icon = _("Mark paid"), "circle-check"
+    action, icon = ACTIONS["mark_paid"], "circle-check"
     form_class = ManualPaymentForm
     intro = _("Record money received outside the card payment, such as a bank transfer or cash.")
     submit_label = _("Record the payment")
 
-    @staticmethod
-    def applies_to(invoice):
-        return invoice.status in COLLECTIBLE_STATES and invoice.amount_due > 0
-
     def get_initial(self):
         return {"amount": self.invoice.amount_due}
 
-    def perform(self, form):
-        result = record_manual_payment(
-            self.invoice,
-            reason=form.cleaned_data["reason"],
-            by=self.request.user,
-            amount=form.cleaned_data["amount"],
-            reference=form.cleaned_data["reference"],
-        )
+    def done(self, result):
         return _("%(amount)s recorded for %(invoice)s.") % {
             "amount": format_money(result.payment.amount, result.payment.currency),
             "invoice": self.invoice,
         }
 
 
-class ReasonForm(forms.Form):
-    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
-
-
-class OptionalReasonForm(forms.Form):
-    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
-
-
 class VoidView(InvoiceActionView):
-    label, icon = _("Void"), "circle-xmark"
+    action, icon = ACTIONS["void"], "circle-xmark"
     form_class = ReasonForm
     intro = _("A void invoice is cancelled for good: its payment link stops working, and its number stays used.")
 
-    @staticmethod
-    def applies_to(invoice):
-        return invoice.status in COLLECTIBLE_STATES and invoice.amount_paid == 0
-
-    def perform(self, form):
-        void_invoice(self.invoice, reason=form.cleaned_data["reason"], by=self.request.user)
+    def done(self, outcome):
         return _("Invoice %(invoice)s voided.") % {"invoice": self.invoice.number}
 
 
 class MarkUncollectibleView(InvoiceActionView):
-    label, icon = _("Mark uncollectible"), "warning"
+    action, icon = ACTIONS["mark_uncollectible"], "warning"
     form_class = OptionalReasonForm
     intro = _("Write the invoice off as bad debt. Money that arrives later still settles it.")
 
-    @staticmethod
-    def applies_to(invoice):
-        return invoice.status == InvoiceStatus.OPEN
-
-    def perform(self, form):
-        mark_uncollectible(self.invoice, reason=form.cleaned_data["reason"], by=self.request.user)
+    def done(self, outcome):
         return _("Invoice %(invoice)s marked uncollectible.") % {"invoice": self.invoice.number}
 
 
 class RotateLinkView(InvoiceActionView):
-    label, icon = _("New payment link"), "rotate"
+    action, icon = ACTIONS["rotate_link"], "rotate"
     intro = _("The current payment link stops working, and a new one is made. It is shown once: copy it now.")
     submit_label = _("Make a new link")
 
-    @staticmethod
-    def applies_to(invoice):
-        return invoice.status in COLLECTIBLE_STATES
-
-    def perform(self, form):
-        link = rotate_payment_link(self.invoice, by=self.request.user)
+    def done(self, link):
         # Only the token's hash is stored: this page is the one chance to copy the URL.
         response = TemplateResponse(
             self.request,
@@ -280,39 +233,36 @@ class RotateLinkView(InvoiceActionView):
 
 
 class RevokeLinkView(InvoiceActionView):
-    label, icon = _("Revoke payment link"), "lock"
+    action, icon = ACTIONS["revoke_link"], "lock"
     intro = _("The payment link stops working. The client can still ask for a fresh one from the old link's page.")
     submit_label = _("Revoke the link")
 
-    @staticmethod
-    def applies_to(invoice):
-        return invoice.status in COLLECTIBLE_STATES and invoice.payment_link_id is not None
-
-    def perform(self, form):
-        revoke_payment_link(self.invoice, by=self.request.user)
+    def done(self, outcome):
         return _("The payment link of %(invoice)s was revoked.") % {"invoice": self.invoice.number}
 
 
-# (URL name, path, view): the order is the order of the buttons.
+# (path, view): the order is the order of the buttons; each URL is named after its action.
 ACTION_VIEWS = [
-    ("issue", "issue", IssueView),
-    ("send_email", "send", SendEmailView),
-    ("mark_paid", "mark-paid", MarkPaidView),
-    ("rotate_link", "rotate-link", RotateLinkView),
-    ("revoke_link", "revoke-link", RevokeLinkView),
-    ("mark_uncollectible", "uncollectible", MarkUncollectibleView),
-    ("void", "void", VoidView),
-    ("pdf", "pdf", InvoicePdfView),
+    ("issue", IssueView),
+    ("send", SendEmailView),
+    ("mark-paid", MarkPaidView),
+    ("rotate-link", RotateLinkView),
+    ("revoke-link", RevokeLinkView),
+    ("uncollectible", MarkUncollectibleView),
+    ("void", VoidView),
+    ("pdf", InvoicePdfView),
 ]
 
 
 def action_urlpatterns(viewset):
     """The URLs of the actions on one invoice, added to the invoice viewset's own."""
-    return [path(f"{route}/<str:pk>/", viewset.construct_view(view), name=name) for name, route, view in ACTION_VIEWS]
+    return [
+        path(f"{route}/<str:pk>/", viewset.construct_view(view), name=view.action.name) for route, view in ACTION_VIEWS
+    ]
 
 
 @dataclass(frozen=True)
-class InvoiceAction:
+class ActionButton:
     name: str
     label: str
     url: str
@@ -325,12 +275,13 @@ def available_actions(invoice, user, *, next_url=None):
     policy = viewset.permission_policy
     query = "?" + urlencode({"next": next_url}) if next_url else ""
     return [
-        InvoiceAction(
-            name=name,
+        ActionButton(
+            name=view.action.name,
             label=str(view.label),
-            url=reverse(viewset.get_url_name(name), args=[quote(invoice.pk)]) + ("" if name == "pdf" else query),
+            url=reverse(viewset.get_url_name(view.action.name), args=[quote(invoice.pk)])
+            + ("" if view is InvoicePdfView else query),
             icon=view.icon,
         )
-        for name, _route, view in ACTION_VIEWS
+        for _route, view in ACTION_VIEWS
         if view.applies_to(invoice) and policy.user_has_permission(user, view.permission_required)
     ]

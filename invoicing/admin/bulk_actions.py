@@ -8,20 +8,27 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.snippets.bulk_actions.snippet_bulk_action import SnippetBulkAction
 
 from ..models import Invoice
-from ..services.bulk import start_bulk_job
+from ..services.actions import ACTIONS
+from ..services.bulk import DOWNLOAD_PDFS, start_bulk_job
 from ..tasks import run_bulk_job
 from .access import SiteScopedBulkActionMixin
-from .actions import OptionalReasonForm, ReasonForm
+from .forms import OptionalReasonForm, ReasonForm
 
 
 class InvoiceJobBulkAction(SiteScopedBulkActionMixin, SnippetBulkAction):
+    """The bulk form of an action declared in ``services.actions.ACTIONS`` (``action_type``)."""
+
     template_name = "invoicing/admin/bulk_confirm.html"
-    permission_required = "change"
     intro = ""
 
     @classproperty
     def models(cls):
         return [Invoice]
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if action := ACTIONS.get(cls.action_type):
+            cls.display_name, cls.permission_required = action.label, action.permission
 
     def check_perm(self, invoice):
         return self.permission_policy.user_has_permission_for_instance(
@@ -43,7 +50,6 @@ class InvoiceJobBulkAction(SiteScopedBulkActionMixin, SnippetBulkAction):
 
 
 class IssueBulkAction(InvoiceJobBulkAction):
-    display_name = _("Issue")
     action_type = "issue"
     aria_label = _("Issue the selected draft invoices")
     intro = _("Each draft gets its number and a payment link. Invoices that are not drafts are reported and skipped.")
@@ -51,7 +57,6 @@ class IssueBulkAction(InvoiceJobBulkAction):
 
 
 class SendEmailBulkAction(InvoiceJobBulkAction):
-    display_name = _("Send by email")
     action_type = "send_email"
     aria_label = _("Email the selected invoices to their clients")
     intro = _(
@@ -62,7 +67,6 @@ class SendEmailBulkAction(InvoiceJobBulkAction):
 
 
 class MarkPaidBulkAction(InvoiceJobBulkAction):
-    display_name = _("Mark paid")
     action_type = "mark_paid"
     aria_label = _("Record a manual payment of the balance for each selected invoice")
     intro = _("A manual payment of its balance is recorded for each invoice, with this reason.")
@@ -71,7 +75,6 @@ class MarkPaidBulkAction(InvoiceJobBulkAction):
 
 
 class MarkUncollectibleBulkAction(InvoiceJobBulkAction):
-    display_name = _("Mark uncollectible")
     action_type = "mark_uncollectible"
     aria_label = _("Write the selected invoices off as uncollectible")
     intro = _("Open invoices are written off as bad debt; money that arrives later still settles them.")
@@ -80,7 +83,6 @@ class MarkUncollectibleBulkAction(InvoiceJobBulkAction):
 
 
 class VoidBulkAction(InvoiceJobBulkAction):
-    display_name = _("Void")
     action_type = "void"
     aria_label = _("Void the selected invoices")
     intro = _("Voided invoices are cancelled for good and their payment links stop working.")
@@ -91,7 +93,7 @@ class VoidBulkAction(InvoiceJobBulkAction):
 
 class DownloadPdfsBulkAction(InvoiceJobBulkAction):
     display_name = _("Download PDFs")
-    action_type = "download_pdfs"
+    action_type = DOWNLOAD_PDFS
     aria_label = _("Download the selected invoices as PDFs in a ZIP file")
     intro = _("The PDFs are gathered into one ZIP file, offered for download when it is ready.")
     permission_required = "view"

@@ -16,7 +16,7 @@ from wagtail.snippets.views.snippets import IndexView, InspectView, SnippetViewS
 from ..core.lifecycle import InvoiceStatus
 from ..core.money import format_money, round_money
 from ..models import Client, CreditEntry, Invoice
-from ..services.access import scope_to_user
+from ..models.access import scope_to_user
 from .access import SiteScopedViewSetMixin
 
 # The client page lists this many invoices, newest first; the invoice listing, filtered, has them all.

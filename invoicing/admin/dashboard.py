@@ -9,7 +9,7 @@ from django.utils import timezone
 from wagtail.admin.ui.components import Component
 
 from ..core.money import format_money
-from ..services.access import billing_sites
+from ..models.access import billing_sites
 from ..services.stats import AgingBucket, invoice_stats, month_start
 from .reports import REPORT_URL_NAME, user_may_read_reports
 

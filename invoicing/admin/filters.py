@@ -12,7 +12,7 @@ from wagtail.snippets.widgets import AdminSnippetChooser
 from ..core.lifecycle import InvoiceStatus
 from ..core.money import CURRENCY_CHOICES
 from ..models import Client, Invoice
-from ..services.access import billing_sites, scope_to_user
+from ..models.access import billing_sites, scope_to_user
 
 
 def user_sites(request):

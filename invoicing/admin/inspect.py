@@ -14,7 +14,7 @@ from wagtail.snippets.views.snippets import InspectView
 from ..core.lifecycle import InvoiceStatus
 from ..core.money import from_minor_units
 from ..models import Client, Invoice, InvoiceEvent, InvoiceLine, OutboundEmail, Payment, PaymentLink, Refund
-from ..services.access import scope_to_user
+from ..models.access import scope_to_user
 from .actions import available_actions
 
 # Actions shown as header buttons; the rest go to the header's "more" menu.

@@ -23,11 +23,10 @@ from ..services.invoices import delete_draft, save_draft
 from ..services.outbox import issue_and_send_invoice
 from .access import SiteScopedViewSetMixin
 from .actions import action_urlpatterns
-from .columns import EmailStatusColumn
+from .columns import EmailStatusColumn, InvoiceNumberColumn, InvoiceStatusColumn, MoneyColumn
 from .filters import InvoiceFilterSet
+from .forms import InvoiceForm
 from .inspect import InvoiceInspectView
-from .invoice_columns import InvoiceNumberColumn, InvoiceStatusColumn, MoneyColumn
-from .invoice_form import InvoiceForm
 
 
 class InvoicePermissionPolicy(ModelPermissionPolicy):

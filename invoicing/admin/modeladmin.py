@@ -16,7 +16,7 @@ from wagtail_modeladmin.views import DeleteView, EditView, IndexView, InspectVie
 
 from ..core.money import format_money
 from ..models import Payment, Refund
-from ..services.access import scope_to_user
+from ..models.access import scope_to_user
 
 
 class ReadOnlyPermissionHelper(PermissionHelper):

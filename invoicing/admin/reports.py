@@ -16,7 +16,7 @@ from wagtail.permission_policies import ModelPermissionPolicy
 
 from ..core.money import format_money
 from ..models import Invoice, PaymentMethod
-from ..services.access import billing_sites
+from ..models.access import billing_sites
 from ..services.stats import invoice_stats, monthly_stats, trailing_months
 
 REPORT_URL_NAME = "invoicing_billing_report"

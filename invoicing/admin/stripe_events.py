@@ -19,7 +19,7 @@ from wagtail.snippets.views.snippets import IndexView, InspectView, SnippetViewS
 
 from ..core.exceptions import InvoicingError
 from ..models import StripeEvent
-from ..services.access import scope_to_user
+from ..models.access import scope_to_user
 from ..services.stripe_events import replay_stripe_event
 from .access import SiteScopedViewSetMixin
 

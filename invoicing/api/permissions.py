@@ -3,19 +3,19 @@ the action needs. Which invoices they see is narrowed separately, by site (``acc
 
 from rest_framework.permissions import BasePermission
 
-# The model permission ("view", "add", "change", "delete") that each viewset action needs.
+from ..services.actions import ACTIONS
+
+# The model permission ("view", "add", "change", "delete") that each viewset action needs: the
+# invoice actions' own (services.actions), and those of reading and editing.
 ACTION_PERMISSIONS = {
     "list": "view",
     "retrieve": "view",
-    "pdf": "view",
     "stats": "view",
     "create": "add",
     "update": "change",
     "partial_update": "change",
-    "send_email": "change",
-    "mark_paid": "change",
-    "void": "change",
     "destroy": "delete",
+    **{name: ACTIONS[name].permission for name in ("send_email", "mark_paid", "void", "pdf")},
 }
 
 

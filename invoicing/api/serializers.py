@@ -18,7 +18,7 @@ from wagtail.models import Site
 from ..core.money import CURRENCY_CHOICES, round_money
 from ..mail.kinds import EmailKind
 from ..models import Client, Invoice, OutboundEmail, Payment
-from ..services.access import billing_sites, scope_to_user
+from ..models.access import billing_sites, scope_to_user
 
 # Bounds that keep every total within the money columns (15 integer digits).
 MAX_LINES = 50

@@ -26,12 +26,12 @@ from ..core.exceptions import InvalidTransition
 from ..core.lifecycle import COLLECTIBLE_STATES, InvoiceStatus
 from ..mail.kinds import EmailKind
 from ..models import Invoice, Payment
+from ..models.access import billing_sites, scope_to_user
 from ..pay.headers import download_response
-from ..services.access import billing_sites, scope_to_user
-from ..services.documents import invoice_pdf, pdf_filename
-from ..services.invoices import create_invoice, delete_draft, describe, issue_invoice, update_draft, void_invoice
+from ..services.actions import ACTIONS
+from ..services.documents import pdf_filename
+from ..services.invoices import create_invoice, delete_draft, describe, issue_invoice, update_draft
 from ..services.outbox import send_invoice_email
-from ..services.payments import record_manual_payment
 from ..services.stats import invoice_stats
 from ..services.tokens import rotate_payment_link
 from . import errors
@@ -207,7 +207,7 @@ class InvoiceViewSet(InvoicingAPIMixin, viewsets.ModelViewSet):
             # The email needs a fresh link (only the token's hash is stored); the caller gets it too.
             if kind != EmailKind.RECEIPT and invoice.status in COLLECTIBLE_STATES:
                 link = rotate_payment_link(invoice, by=request.user)
-            email = send_invoice_email(invoice, kind, link=link, by=request.user)
+            email = ACTIONS["send_email"].run(invoice, kind=kind, link=link, by=request.user)
         email.refresh_from_db()
         return Response(
             {"email": EmailStatusSerializer(email).data, "invoice": self.detail_data(invoice, issued_link=link)},
@@ -225,12 +225,12 @@ class InvoiceViewSet(InvoicingAPIMixin, viewsets.ModelViewSet):
         invoice = self.get_object()
         serializer = MarkPaidSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        if invoice.status not in COLLECTIBLE_STATES or invoice.amount_due <= 0:
+        if not ACTIONS["mark_paid"].applies_to(invoice):
             raise InvalidTransition(
                 _("Invoice %(invoice)s is %(status)s; nothing is due on it.")
                 % {"invoice": describe(invoice), "status": invoice.get_status_display().lower()}
             )
-        result = record_manual_payment(invoice, by=request.user, **serializer.validated_data)
+        result = ACTIONS["mark_paid"].run(invoice, by=request.user, **serializer.validated_data)
         body = {
             "payment": PaymentSerializer(payments_with_refunds().get(pk=result.payment.pk)).data,
             "invoice": self.detail_data(invoice, issued_link=result.new_link),
@@ -243,7 +243,7 @@ class InvoiceViewSet(InvoicingAPIMixin, viewsets.ModelViewSet):
         invoice = self.get_object()
         serializer = VoidSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        void_invoice(invoice, reason=serializer.validated_data["reason"], by=request.user)
+        ACTIONS["void"].run(invoice, by=request.user, **serializer.validated_data)
         return Response(self.detail_data(invoice))
 
     @extend_schema(
@@ -254,7 +254,7 @@ class InvoiceViewSet(InvoicingAPIMixin, viewsets.ModelViewSet):
     def pdf(self, request, pk=None):
         invoice = self.get_object()
         # Without the pay link: only its hash is stored.
-        return download_response(invoice_pdf(invoice), pdf_filename(invoice))
+        return download_response(ACTIONS["pdf"].run(invoice, by=request.user), pdf_filename(invoice))
 
     @extend_schema(
         summary="Statistics of the websites you may see, per currency",

@@ -2,7 +2,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from wagtail.models.audit_log import BaseLogEntry, ModelLogEntryManager
 
-from ..services.access import scope_to_user
+from .access import scope_to_user
 
 
 class BillingLogEntryManager(ModelLogEntryManager):

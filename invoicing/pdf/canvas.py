@@ -170,6 +170,7 @@ class Pen:
 
     def __init__(self, canvas, fonts: tuple[EmbeddedFont, ...]):
         self.canvas = canvas
+        self.fonts = fonts
         # The fonts keep their subset state, and images their registration, on reportlab's document.
         self._doc = canvas._doc
         self._emit = canvas.addLiteral

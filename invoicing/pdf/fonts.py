@@ -162,14 +162,21 @@ class EmbeddedFont(TTFont):
             font_dict[internal_name] = font
 
 
+class Typeface(NamedTuple):
+    regular: EmbeddedFont
+    bold: EmbeddedFont
+
+
 def _register(name: str, filename: str) -> EmbeddedFont:
     font = EmbeddedFont(name, str(FONT_DIR / filename))
     pdfmetrics.registerFont(font)
     return font
 
 
-REGULAR = _register("InvoiceSans", "DejaVuSans.ttf")
-BOLD = _register("InvoiceSans-Bold", "DejaVuSans-Bold.ttf")
+@lru_cache(maxsize=1)
+def typeface() -> Typeface:
+    """The fonts, read and registered with reportlab on first use (not when the app loads)."""
+    return Typeface(_register("InvoiceSans", "DejaVuSans.ttf"), _register("InvoiceSans-Bold", "DejaVuSans-Bold.ttf"))
 
 
 def printable(text: str) -> str:
@@ -183,15 +190,19 @@ def printable(text: str) -> str:
         return text
     if not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
-    if _PRINTABLE.issuperset(text):
+    characters = _printable_characters()
+    if characters.issuperset(text):
         return text
-    return "".join(c if c in _PRINTABLE else _substitute(c) for c in text)
+    return "".join(c if c in characters else _substitute(c) for c in text)
 
 
-_PRINTABLE = frozenset(chr(code) for code in REGULAR.face.charToGlyph if code in BOLD.face.charToGlyph)
+@lru_cache(maxsize=1)
+def _printable_characters() -> frozenset[str]:
+    regular, bold = typeface()
+    return frozenset(chr(code) for code in regular.face.charToGlyph if code in bold.face.charToGlyph)
 
 
 @lru_cache(maxsize=1024)
 def _substitute(char: str) -> str:
     compatible = unicodedata.normalize("NFKC", char)
-    return compatible if _PRINTABLE.issuperset(compatible) else char
+    return compatible if _printable_characters().issuperset(compatible) else char

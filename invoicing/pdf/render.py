@@ -21,7 +21,7 @@ from reportlab.pdfgen.canvas import Canvas
 from ..core.money import format_money
 from .canvas import BLACK, WHITE, Pen, load_logo, rgb, tint
 from .document import InvoiceDocument, Party
-from .fonts import BOLD, REGULAR
+from .fonts import typeface
 from .layout import Block, paginate, wrap
 
 PAGE_SIZES = {"A4": A4, "LETTER": LETTER}
@@ -50,19 +50,20 @@ DRAFT_WATERMARK = "0.90 0.90 0.91"
 def render_pdf(document: InvoiceDocument) -> bytes:
     buffer = io.BytesIO()
     page_size = PAGE_SIZES.get(document.paper_size.upper(), A4)
+    regular, bold = fonts = typeface()
     canvas = Canvas(
         buffer,
         pagesize=page_size,
         invariant=True,  # no wall-clock time in the file; _set_metadata dates it from the document
         pageCompression=1,
-        initialFontName=REGULAR.fontName,
+        initialFontName=regular.fontName,
         lang=document.locale.replace("_", "-"),
     )
     # Labels in the website's language, as its amounts and dates are. The "pdf" context keeps other
     # apps' catalogs out: until this module is translated, every label stays English.
     with translation.override(translation.to_language(document.locale)):
         _set_metadata(canvas, document)
-        pen = Pen(canvas, fonts=(REGULAR, BOLD))
+        pen = Pen(canvas, fonts=fonts)
         _DocumentLayout(document, pen, *page_size).draw()
     canvas.save()
     return buffer.getvalue()
@@ -115,6 +116,7 @@ class _DocumentLayout:
     def __init__(self, document: InvoiceDocument, pen: Pen, page_width: float, page_height: float):
         self.document = document
         self.pen = pen
+        self.regular, self.bold = pen.fonts
         self.page_width, self.page_height = page_width, page_height
         self.left, self.right = MARGIN, page_width - MARGIN
         self.width = self.right - self.left
@@ -131,7 +133,7 @@ class _DocumentLayout:
             x += column
             edges.append(x)
         self.qty_right, self.price_right, self.tax_right, self.amount_right = (edge - 5 for edge in edges)
-        self.footer_lines = wrap(document.branding.footer, REGULAR, 7.5, self.width - 90)[:6]
+        self.footer_lines = wrap(document.branding.footer, self.regular, 7.5, self.width - 90)[:6]
         self.footer_height = max(len(self.footer_lines), 1) * 9.5 + 10
         self.parties = (
             (self.left, self.party_lines(pgettext("pdf", "From"), document.seller)),
@@ -194,15 +196,15 @@ class _DocumentLayout:
 
     def party_lines(self, heading: str, party: Party) -> list[tuple[str, object, float, str]]:
         column = (self.width - 24) / 2
-        lines = [(heading.upper(), BOLD, 7, GREY)]
-        lines += [(line, BOLD, 10, BLACK) for line in wrap(party.name, BOLD, 10, column)]
+        lines = [(heading.upper(), self.bold, 7, GREY)]
+        lines += [(line, self.bold, 10, BLACK) for line in wrap(party.name, self.bold, 10, column)]
         for text in (
             party.address,
             pgettext("pdf", "Tax ID: %(tax_id)s") % {"tax_id": party.tax_id} if party.tax_id else "",
             party.email,
         ):
             if text:
-                lines += [(line, REGULAR, 8.5, BLACK) for line in wrap(text, REGULAR, 8.5, column)]
+                lines += [(line, self.regular, 8.5, BLACK) for line in wrap(text, self.regular, 8.5, column)]
         return lines[:MAX_PARTY_LINES]
 
     def top_row_height(self) -> float:
@@ -218,15 +220,15 @@ class _DocumentLayout:
             width, height = self.logo.width * scale, self.logo.height * scale
             pen.image(self.logo, self.left, top - height, width, height)
         else:
-            for index, line in enumerate(wrap(document.seller.name, BOLD, 15, LOGO_WIDTH)[:2]):
-                pen.text(self.left, top - 16 - index * 18, line, BOLD, 15, self.brand)
-        pen.text_right(self.right, top - 16, self.label.upper(), BOLD, 20, self.brand)
+            for index, line in enumerate(wrap(document.seller.name, self.bold, 15, LOGO_WIDTH)[:2]):
+                pen.text(self.left, top - 16 - index * 18, line, self.bold, 15, self.brand)
+        pen.text_right(self.right, top - 16, self.label.upper(), self.bold, 20, self.brand)
         number = f"for invoice {self.number_text}" if document.receipt is not None else self.number_text
-        pen.text_right(self.right, top - 32, number, BOLD, 10.5)
+        pen.text_right(self.right, top - 32, number, self.bold, 10.5)
         for index, (label, value) in enumerate(self.meta_rows()):
             y = top - 48 - index * 11.5
-            pen.text(self.right - RIGHT_COLUMN, y, label, REGULAR, 8, GREY)
-            pen.text_right(self.right, y, value, REGULAR, 8.5)
+            pen.text(self.right - RIGHT_COLUMN, y, label, self.regular, 8, GREY)
+            pen.text_right(self.right, y, value, self.regular, 8.5)
         y = top - self.top_row_height() - 12
         pen.fill_rect(self.left, y, self.width, 1.5, self.accent)
         y -= 16
@@ -236,32 +238,33 @@ class _DocumentLayout:
 
     def draw_continued_header(self) -> None:
         pen, top = self.pen, self.page_height - TOP
-        pen.text(self.left, top - 12, wrap(self.document.seller.name, BOLD, 10, self.width - 220)[0], BOLD, 10)
-        pen.text_right(self.right, top - 12, f"{self.label} {self.number_text}", BOLD, 10, self.brand)
+        seller = wrap(self.document.seller.name, self.bold, 10, self.width - 220)[0]
+        pen.text(self.left, top - 12, seller, self.bold, 10)
+        pen.text_right(self.right, top - 12, f"{self.label} {self.number_text}", self.bold, 10, self.brand)
         pen.fill_rect(self.left, top - 20, self.width, 1, self.accent)
 
     def draw_table_heading(self, top: float) -> None:
         pen, y = self.pen, top - 12
         pen.fill_rect(self.left, top - HEADING_HEIGHT, self.width, HEADING_HEIGHT, self.brand)
-        pen.text(self.left + 5, y, pgettext("pdf", "Description"), BOLD, 8, WHITE)
+        pen.text(self.left + 5, y, pgettext("pdf", "Description"), self.bold, 8, WHITE)
         for right, text in (
             (self.qty_right, pgettext("pdf", "Qty")),
             (self.price_right, pgettext("pdf", "Unit price")),
             (self.tax_right, pgettext("pdf", "Tax")),
         ):
-            pen.text_right(right, y, text, BOLD, 8, WHITE)
-        pen.text_right(self.amount_right, y, pgettext("pdf", "Amount"), BOLD, 8, WHITE)
+            pen.text_right(right, y, text, self.bold, 8, WHITE)
+        pen.text_right(self.amount_right, y, pgettext("pdf", "Amount"), self.bold, 8, WHITE)
 
     def draw_footer(self, number: int, pages: int) -> None:
         pen, y = self.pen, BOTTOM + self.footer_height
         pen.hline(self.left, self.right, y, RULE)
         for index, line in enumerate(self.footer_lines):
-            pen.text(self.left, y - 10 - index * 9.5, line, REGULAR, 7.5, GREY)
+            pen.text(self.left, y - 10 - index * 9.5, line, self.regular, 7.5, GREY)
         pen.text_right(
             self.right,
             y - 10,
             pgettext("pdf", "Page %(number)s of %(pages)s") % {"number": number, "pages": pages},
-            REGULAR,
+            self.regular,
             7.5,
             GREY,
         )
@@ -276,22 +279,22 @@ class _DocumentLayout:
         pen, colour = self.pen, rgb(STAMP_COLOURS[stamp])
         words = str(STAMP_WORDS[stamp])
         when = self.day(self.document.stamp_date)
-        box_width = max(pen.width(words, BOLD, 13), pen.width(when, REGULAR, 8)) + 18
+        box_width = max(pen.width(words, self.bold, 13), pen.width(when, self.regular, 8)) + 18
         box_height = 36 if when else 26
         centre = (self.left + LOGO_WIDTH + self.right - RIGHT_COLUMN) / 2
         top = self.page_height - TOP - 4
         pen.stroke_rect(centre - box_width / 2, top - box_height, box_width, box_height, colour, 2)
-        pen.text_centred(centre, top - 17.5, words, BOLD, 13, colour)
-        pen.text_centred(centre, top - 29, when, REGULAR, 8, colour)
+        pen.text_centred(centre, top - 17.5, words, self.bold, 13, colour)
+        pen.text_centred(centre, top - 29, when, self.regular, 8, colour)
 
     def draw_watermark(self) -> None:
         size = 120
         word = pgettext("pdf", "DRAFT")
-        width = self.pen.width(word, BOLD, size)
+        width = self.pen.width(word, self.bold, size)
         centre_x, centre_y, half = self.page_width / 2, self.page_height / 2, 0.7071
         x = centre_x - width / 2 * half + size * 0.35 * half
         y = centre_y - width / 2 * half - size * 0.35 * half
-        self.pen.text_rotated(x, y, 45, word, BOLD, size, DRAFT_WATERMARK)
+        self.pen.text_rotated(x, y, 45, word, self.bold, size, DRAFT_WATERMARK)
 
     # -- the body -------------------------------------------------------------------------------------
 
@@ -308,8 +311,8 @@ class _DocumentLayout:
 
     def invoice_blocks(self) -> list[Block]:
         document = self.document
-        blocks = self.text_blocks(document.title, BOLD, 12, 16)
-        blocks += self.text_blocks(document.description, REGULAR, 9, 12)
+        blocks = self.text_blocks(document.title, self.bold, 12, 16)
+        blocks += self.text_blocks(document.description, self.regular, 9, 12)
         if blocks:
             blocks.append(self.spacer(10))
         for line in document.lines:
@@ -319,7 +322,7 @@ class _DocumentLayout:
         return blocks
 
     def line_blocks(self, line) -> list[Block]:
-        texts = wrap(line.description, REGULAR, 9, self.description_width - 10)
+        texts = wrap(line.description, self.regular, 9, self.description_width - 10)
         figures = (
             (self.qty_right, _number(line.quantity, self.document.locale)),
             (self.price_right, self.money(line.unit_price)),
@@ -337,9 +340,9 @@ class _DocumentLayout:
         def draw(top: float) -> None:
             pen, baseline = self.pen, top - 13
             for index, text in enumerate(texts):
-                pen.text(self.left + 5, baseline - index * ROW_LEADING, text, REGULAR, 9)
+                pen.text(self.left + 5, baseline - index * ROW_LEADING, text, self.regular, 9)
             for right, text in figures:
-                pen.text_right(right, baseline, text, REGULAR, 9)
+                pen.text_right(right, baseline, text, self.regular, 9)
             pen.hline(self.left, self.right, top - len(texts) * ROW_LEADING - ROW_PADDING, RULE)
 
         return draw
@@ -367,7 +370,7 @@ class _DocumentLayout:
                     pen.hline(label_x, self.right, baseline + 10.5, BLACK, 0.75)
                 if style == "due":
                     pen.fill_rect(label_x, baseline - 4.5, self.right - label_x, 15, highlight)
-                font = BOLD if style else REGULAR
+                font = self.bold if style else self.regular
                 pen.text(label_x + 5, baseline, label, font, 9)
                 pen.text_right(self.amount_right, baseline, self.money(amount), font, 9)
 
@@ -377,9 +380,10 @@ class _DocumentLayout:
         document = self.document
         pay_url = document.pay_url if document.amount_due > 0 or document.receipt is None else None
         text_width = self.width - (QR_SIZE + 24 if pay_url else 0)
-        lines = wrap(document.payment_instructions, REGULAR, 8.5, text_width) if document.payment_instructions else []
+        instructions = document.payment_instructions
+        lines = wrap(instructions, self.regular, 8.5, text_width) if instructions else []
         if pay_url:
-            lines += ["", pgettext("pdf", "Pay online:"), *wrap(pay_url, REGULAR, 8.5, text_width)]
+            lines += ["", pgettext("pdf", "Pay online:"), *wrap(pay_url, self.regular, 8.5, text_width)]
         if not lines:
             return []
         leading = 11.5
@@ -388,20 +392,20 @@ class _DocumentLayout:
 
         def draw_first(top: float) -> None:
             pen = self.pen
-            pen.text(self.left, top - 22, pgettext("pdf", "How to pay"), BOLD, 9.5, self.brand)
+            pen.text(self.left, top - 22, pgettext("pdf", "How to pay"), self.bold, 9.5, self.brand)
             for index, line in enumerate(first):
-                pen.text(self.left, top - 36 - index * leading, line, REGULAR, 8.5)
+                pen.text(self.left, top - 36 - index * leading, line, self.regular, 8.5)
             if pay_url:
                 pen.qr(pay_url, self.right - QR_SIZE, top - 14 - QR_SIZE, QR_SIZE)
                 pen.text_centred(
-                    self.right - QR_SIZE / 2, top - 29 - QR_SIZE, pgettext("pdf", "Scan to pay"), REGULAR, 7, GREY
+                    self.right - QR_SIZE / 2, top - 29 - QR_SIZE, pgettext("pdf", "Scan to pay"), self.regular, 7, GREY
                 )
 
         height = max(36 + len(first) * leading, 36 + QR_SIZE if pay_url else 0)
         blocks = [Block(height, draw_first)]
         for line in lines[len(first) :]:
             blocks.append(
-                Block(leading, lambda top, line=line: self.pen.text(self.left, top - 8.5, line, REGULAR, 8.5))
+                Block(leading, lambda top, line=line: self.pen.text(self.left, top - 8.5, line, self.regular, 8.5))
             )
         return blocks
 
@@ -421,19 +425,19 @@ class _DocumentLayout:
             (pgettext("pdf", "Paid to date"), self.money(document.amount_paid)),
             (pgettext("pdf", "Balance due"), self.money(document.amount_due)),
         ]
-        blocks = self.text_blocks(document.title, BOLD, 12, 16)
+        blocks = self.text_blocks(document.title, self.bold, 12, 16)
         for heading, rows in ((pgettext("pdf", "Payment received"), payment), (pgettext("pdf", "Balance"), balance)):
-            blocks += [self.spacer(8), *self.text_blocks(heading, BOLD, 9.5, 16, self.brand)]
+            blocks += [self.spacer(8), *self.text_blocks(heading, self.bold, 9.5, 16, self.brand)]
             blocks += [self.label_row(label, value) for label, value in rows if value]
         return blocks + self.payment_blocks()
 
     def label_row(self, label: str, value: str) -> Block:
         def draw(top: float) -> None:
-            self.pen.text(self.left, top - 12, label, REGULAR, 9, GREY)
+            self.pen.text(self.left, top - 12, label, self.regular, 9, GREY)
             for index, line in enumerate(lines):
-                self.pen.text(self.left + 140, top - 12 - index * ROW_LEADING, line, REGULAR, 9)
+                self.pen.text(self.left + 140, top - 12 - index * ROW_LEADING, line, self.regular, 9)
             self.pen.hline(self.left, self.right, top - height, RULE)
 
-        lines = wrap(value, REGULAR, 9, self.width - 140)
+        lines = wrap(value, self.regular, 9, self.width - 140)
         height = len(lines) * ROW_LEADING + 8
         return Block(height, draw)

@@ -15,54 +15,32 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ..core.exceptions import InvoicingError
-from ..core.lifecycle import InvoiceStatus
-from ..mail.kinds import EmailKind
 from ..models import BulkJob, Invoice
-from .access import scope_to_user
+from ..models.access import scope_to_user
+from .actions import ACTIONS
 from .documents import invoice_pdf, pdf_filename
-from .invoices import describe, issue_invoice, mark_uncollectible, void_invoice
-from .outbox import issue_and_send_invoice, send_invoice_email
-from .payments import record_manual_payment
+from .invoices import describe
 
 logger = logging.getLogger(__name__)
 
 EXPORTS_DIR = "invoicing/exports"
 
 
-def _send_email(invoice, params, by):
-    if invoice.status == InvoiceStatus.DRAFT:
-        return issue_and_send_invoice(invoice, by=by)
-    return send_invoice_email(invoice, EmailKind.INVOICE, by=by)
-
-
-# What each action does to one invoice: (label shown to people, the service call).
-ACTIONS = {
-    "issue": (gettext_lazy("Issue"), lambda invoice, params, by: issue_invoice(invoice, by=by)),
-    "send_email": (gettext_lazy("Send by email"), _send_email),
-    "mark_paid": (
-        gettext_lazy("Mark paid"),
-        lambda invoice, params, by: record_manual_payment(invoice, reason=params.get("reason", ""), by=by),
-    ),
-    "void": (
-        gettext_lazy("Void"),
-        lambda invoice, params, by: void_invoice(invoice, reason=params.get("reason", ""), by=by),
-    ),
-    "mark_uncollectible": (
-        gettext_lazy("Mark uncollectible"),
-        lambda invoice, params, by: mark_uncollectible(invoice, reason=params.get("reason", ""), by=by),
-    ),
-    "download_pdfs": (gettext_lazy("Download PDFs"), None),  # run by _build_pdf_archive
-}
+# The archive of PDFs is the one bulk action that is not an action on each invoice (``ACTIONS``).
+DOWNLOAD_PDFS = "download_pdfs"
+BULK_ACTIONS = {name: ACTIONS[name] for name in ("issue", "send_email", "mark_paid", "void", "mark_uncollectible")}
 
 
 def action_label(action):
-    return ACTIONS[action][0] if action in ACTIONS else action
+    if action == DOWNLOAD_PDFS:
+        return gettext_lazy("Download PDFs")
+    return BULK_ACTIONS[action].label if action in BULK_ACTIONS else action
 
 
 def start_bulk_job(action, invoices, *, by, params=None):
     """Record a job for ``action`` on ``invoices`` (already narrowed to ``by``'s websites); the
     caller enqueues the task that runs it."""
-    if action not in ACTIONS:
+    if action not in BULK_ACTIONS and action != DOWNLOAD_PDFS:
         raise ValueError(f"Unknown bulk action {action!r}")
     invoice_ids = [invoice.pk for invoice in invoices]
     return BulkJob.objects.create(
@@ -137,11 +115,11 @@ def run_bulk_job(job_id):
         return None
     job = BulkJob.objects.select_related("created_by").get(pk=job_id)
     try:
-        if job.action == "download_pdfs":
+        if job.action == DOWNLOAD_PDFS:
             _build_pdf_archive(job)
         else:
-            service = ACTIONS[job.action][1]
-            _each_invoice(job, lambda invoice: service(invoice, job.params, job.created_by))
+            action = BULK_ACTIONS[job.action]
+            _each_invoice(job, lambda invoice: action.run(invoice, by=job.created_by, **job.params))
     finally:
         job.status, job.finished_at = BulkJob.Status.DONE, timezone.now()
         job.save(update_fields=["status", "finished_at"])
@@ -150,6 +128,6 @@ def run_bulk_job(job_id):
 
 def archive_of(job):
     """The storage name of a finished PDF job's ZIP, or ``None``."""
-    if job.action != "download_pdfs" or job.status != BulkJob.Status.DONE:
+    if job.action != DOWNLOAD_PDFS or job.status != BulkJob.Status.DONE:
         return None
     return job.params.get("archive")

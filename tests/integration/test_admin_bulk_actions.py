@@ -3,6 +3,7 @@
 
 import io
 import zipfile
+from dataclasses import replace
 
 import pytest
 from django.core.files.storage import default_storage
@@ -170,10 +171,10 @@ class TestJobRunner:
         invoices = [draft_invoice(site_a) for _ in range(3)]
         seen = []
 
-        def probe(invoice, params, by):
+        def probe(invoice, *, by):
             seen.append(BulkJob.objects.get(pk=job.pk).processed)  # what the progress page would read
 
-        monkeypatch.setitem(bulk.ACTIONS, "issue", ("Issue", probe))
+        monkeypatch.setitem(bulk.BULK_ACTIONS, "issue", replace(bulk.BULK_ACTIONS["issue"], run=probe))
         job = bulk.start_bulk_job("issue", invoices, by=admin_user)
         bulk.run_bulk_job(job.pk)
         assert seen == [0, 1, 2]
@@ -181,12 +182,12 @@ class TestJobRunner:
     def test_an_unexpected_error_fails_one_invoice_only(self, site_a, admin_user, monkeypatch):
         invoices = [draft_invoice(site_a) for _ in range(2)]
 
-        def explode_on_first(invoice, params, by):
+        def explode_on_first(invoice, *, by):
             if invoice.pk == invoices[0].pk:
                 raise RuntimeError("disk full")
             invoice_services.issue_invoice(invoice, by=by)
 
-        monkeypatch.setitem(bulk.ACTIONS, "issue", ("Issue", explode_on_first))
+        monkeypatch.setitem(bulk.BULK_ACTIONS, "issue", replace(bulk.BULK_ACTIONS["issue"], run=explode_on_first))
         job = bulk.start_bulk_job("issue", invoices, by=admin_user)
         bulk.run_bulk_job(job.pk)
         job.refresh_from_db()
