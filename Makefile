@@ -1,8 +1,34 @@
 # Developer and CI entry points. `make run` starts the demo, `make test` runs the suite.
 # Variables given on the command line reach the commands (e.g. `make test DATABASE_URL=postgres://...`).
 
+# DJANGO picks the dependency set: unset (or 5.2), requirements*.txt in .venv with PYTHON (default
+# python3, 3.11 or newer); 6.1, requirements*-django61.txt in .venv-django61 with Python 3.12 (PYTHON,
+# else a working python3.12 on PATH, else pyenv's newest 3.12), e.g. `make test DJANGO=6.1`.
+DJANGO ?=
+ifeq ($(filter-out 5.2,$(DJANGO)),)
 PYTHON ?= python3
+PYTHON_MIN = 3.11
+PYTHON_MIN_TUPLE = (3, 11)
 VENV = .venv
+REQUIREMENTS = requirements.txt
+REQUIREMENTS_DEV = requirements-dev.txt
+else ifeq ($(DJANGO),6.1)
+PYTHON_MIN = 3.12
+PYTHON_MIN_TUPLE = (3, 12)
+VENV = .venv-django61
+REQUIREMENTS = requirements-django61.txt
+REQUIREMENTS_DEV = requirements-dev-django61.txt
+ifndef PYTHON
+# The first candidate that really runs 3.12 (a pyenv shim named python3.12 may be on PATH and fail),
+# as its real path. Empty when there is none: the install step then says so.
+PYTHON := $(shell for p in python3.12 "$$(pyenv prefix 3.12 2>/dev/null)/bin/python3.12" \
+	$$(ls -d "$${PYENV_ROOT:-$$HOME/.pyenv}"/versions/3.12*/bin/python3.12 2>/dev/null | sort -rV); do \
+	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 12); print(sys.executable)' 2>/dev/null && break; \
+	done)
+endif
+else
+$(error DJANGO=$(DJANGO) is not known: leave it unset (Django 5.2, requirements.txt) or use DJANGO=6.1)
+endif
 MANAGE = $(VENV)/bin/python manage.py
 # Touched after a successful install; newer requirements files make it stale.
 INSTALLED = $(VENV)/.installed
@@ -32,23 +58,29 @@ help:
 	@echo "make lint   ruff, import-linter, manage.py check, makemigrations --check"
 	@echo "make test-install  the wheel in a fresh 'wagtail start' project by the README alone, then a smoke test (PYTHON=, DJANGO_SPEC=)"
 	@echo "make bench  PDF speed (ours against WeasyPrint's, 1,000 invoices on 2 processes); admin listing, 10 vs 10,000 invoices; stats on 100,000"
-	@echo "make clean  remove $(VENV), db.sqlite3 and var/"
+	@echo "make clean  remove .venv, .venv-django61, db.sqlite3 and var/"
+	@echo "DJANGO=6.1  any of these on Python 3.12 + Django 6.1 (.venv-django61, requirements-django61.txt)"
 
 install: $(INSTALLED)
 
-$(INSTALLED): requirements.txt requirements-dev.txt
+$(INSTALLED): $(REQUIREMENTS) $(REQUIREMENTS_DEV)
+	@if [ -z "$(PYTHON)" ]; then \
+		echo "error: DJANGO=$(DJANGO) needs Python 3.12, and none was found: no working python3.12 on PATH," >&2; \
+		echo "       none in pyenv (pyenv prefix 3.12, $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.12*)." >&2; \
+		echo "       Install one (e.g. pyenv install 3.12) or give it: make PYTHON=/path/to/python3.12 DJANGO=$(DJANGO) ..." >&2; \
+		exit 1; fi
 	@command -v $(PYTHON) >/dev/null 2>&1 || { \
-		echo "error: Python 3.11 or newer is needed, and '$(PYTHON)' was not found; e.g. make PYTHON=python3.12 ..." >&2; \
+		echo "error: Python $(PYTHON_MIN) or newer is needed, and '$(PYTHON)' was not found; e.g. make PYTHON=python3.12 ..." >&2; \
 		exit 1; }
-	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
-		echo "error: Python 3.11 or newer is needed; '$(PYTHON)' is $$($(PYTHON) --version 2>&1)." >&2; \
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < $(PYTHON_MIN_TUPLE))' 2>/dev/null || { \
+		echo "error: Python $(PYTHON_MIN) or newer is needed; '$(PYTHON)' is $$($(PYTHON) --version 2>&1)." >&2; \
 		echo "       Use another interpreter, e.g. make PYTHON=python3.12 ..." >&2; \
 		exit 1; }
-	@if [ -x $(VENV)/bin/python ] && ! $(VENV)/bin/python -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then \
+	@if [ -x $(VENV)/bin/python ] && ! $(VENV)/bin/python -c 'import sys; sys.exit(sys.version_info < $(PYTHON_MIN_TUPLE))'; then \
 		echo "error: $(VENV) was made with $$($(VENV)/bin/python --version 2>&1); run 'make clean' first." >&2; \
 		exit 1; fi
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install --quiet -r requirements-dev.txt
+	$(VENV)/bin/python -m pip install --quiet -r $(REQUIREMENTS_DEV)
 	touch $@
 
 # Debian packages the tests use, as "command:package": chromium drives the browser tests (tests/e2e);
@@ -110,4 +142,4 @@ test-install: install
 	$(VENV)/bin/python tests/install/run.py --python "$(PYTHON)" --django "$(DJANGO_SPEC)"
 
 clean:
-	rm -rf $(VENV) db.sqlite3 var/
+	rm -rf .venv .venv-django61 db.sqlite3 var/
