@@ -44,7 +44,11 @@ def pay_link_url(site, token: str) -> str:
     pay_page = pay_page_for_site(site)
     if pay_page is None:
         raise InvalidTransition(
-            _("The website %(site)s has no pay page; add one before issuing invoices.") % {"site": site}
+            _(
+                "The website %(site)s has no published pay page, so no invoice can be issued there. Run "
+                "“manage.py invoicing_setup_site %(hostname)s”, or add a Pay page under its home page."
+            )
+            % {"site": site, "hostname": site.hostname}
         )
     # The page's path below this site's root, so that a page tree shared by several Sites still
     # gives this Site's URL.

@@ -92,7 +92,8 @@ def test_a_failed_send_keeps_no_draft_and_shows_the_reason(admin_client, site_a,
         page.delete()  # no pay page: issuing cannot build the payment link
     response = admin_client.post(reverse(ADD_URL), form_data(site_a, ClientFactory(site=site_a), send_now="on"))
     assert response.status_code == 200
-    assert "has no pay page" in response.content.decode()
+    assert "has no published pay page" in response.content.decode()
+    assert "manage.py invoicing_setup_site acme.test" in response.content.decode()  # what to do about it
     assert not Invoice.objects.exists() and anymail_outbox == []
 
 
