@@ -18,23 +18,14 @@ def redact(value):
     return TOKEN_PATTERN.sub(REDACTED, value) if isinstance(value, str) else value
 
 
-def _redact_argument(value):
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, int | float | bool) or value is None:
-        return value
-    # Anything else is printed through str() (a request, a URL object): redact that text.
-    text = str(value)
-    cleaned = redact(text)
-    return value if cleaned == text else cleaned
-
-
 def redact_record(record):
-    record.msg = _redact_argument(record.msg)
+    """Django logs paths as strings (``request.path``); other arguments are left alone, so that
+    making a record never calls ``str()`` on an object (which may query, fail or log in turn)."""
+    record.msg = redact(record.msg)
     if isinstance(record.args, tuple):
-        record.args = tuple(_redact_argument(arg) for arg in record.args)
+        record.args = tuple(redact(arg) for arg in record.args)
     elif isinstance(record.args, dict):
-        record.args = {key: _redact_argument(value) for key, value in record.args.items()}
+        record.args = {key: redact(value) for key, value in record.args.items()}
     if record.exc_info and not record.exc_text:
         # An exception's message can hold a path too: format it now, redacted; handlers reuse it.
         record.exc_text = redact(logging.Formatter().formatException(record.exc_info))

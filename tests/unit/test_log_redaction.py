@@ -29,9 +29,9 @@ def collected():
     logger.removeHandler(handler)
 
 
-class Path:
+class Unprintable:
     def __str__(self):
-        return f"/pay/invoice/{TOKEN}/"
+        raise AssertionError("str() at record creation")
 
 
 def test_the_token_pattern_is_the_links_and_the_logs():
@@ -43,10 +43,8 @@ def test_messages_arguments_and_objects_are_redacted_on_any_logger(collected):
     logger.warning("Forbidden (CSRF cookie not set.): %s", f"/pay/invoice/{TOKEN}/card/")
     logger.warning(f"GET {TOKEN}")
     logger.warning("%(path)s", {"path": TOKEN})
-    logger.warning("Not Found: %s", Path())
-    assert lines and not any(TOKEN in line for line in lines)
+    assert len(lines) == 3 and not any(TOKEN in line for line in lines)
     assert f"/pay/invoice/{REDACTED}/card/" in lines[0]
-    assert REDACTED in lines[3]
 
 
 def test_exceptions_are_redacted(collected):
@@ -62,3 +60,5 @@ def test_other_arguments_are_left_as_they_are(collected):
     logger, lines = collected
     logger.info("%d invoices, %.1f%%", 3, 12.5)
     assert lines == ["3 invoices, 12.5%"]
+    record = logging.getLogger("somewhere.else").makeRecord("x", logging.INFO, "f", 1, "%s", (Unprintable(),), None)
+    assert isinstance(record.args[0], Unprintable)  # made without calling str() on it
