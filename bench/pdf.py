@@ -37,9 +37,8 @@ if not settings.configured:
     settings.configure(USE_I18N=True)
     django.setup()
 
-from invoicing.pdf.document import Branding, DocumentLine, InvoiceDocument, Party, TaxRow  # noqa: E402
-
 from invoicing.core.money import format_money, round_money  # noqa: E402
+from invoicing.pdf.document import Branding, DocumentLine, InvoiceDocument, Party, TaxRow  # noqa: E402
 
 RUNS, WARM_UP = 40, 10
 WEASYPRINT_RUNS, WEASYPRINT_WARM_UP = 30, 3
