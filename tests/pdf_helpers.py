@@ -11,8 +11,8 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
-from invoicing.documents import Branding, DocumentLine, InvoiceDocument, Party, ReceiptPayment, TaxRow
-from invoicing.money import round_money
+from invoicing.core.money import round_money
+from invoicing.pdf.document import Branding, DocumentLine, InvoiceDocument, Party, ReceiptPayment, TaxRow
 
 SELLER = Party(
     name="ACME Consulting GmbH",

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from invoicing.lifecycle import InvoiceStatus
+from invoicing.core.lifecycle import InvoiceStatus
 from invoicing.services.checkout import complete_card_payment, start_card_payment
 from tests.factories import line, open_invoice
 

@@ -21,7 +21,7 @@ from pypdf import PdfReader
 
 from invoicing.core.money import format_money
 from invoicing.pdf.document import Branding, Party
-from invoicing.pdf.fonts import REGULAR, printable
+from invoicing.pdf.fonts import printable, typeface
 from invoicing.pdf.render import CREATOR, render_pdf
 from tests.pdf_helpers import (
     PAY_URL,
@@ -158,7 +158,7 @@ def test_a_word_wider_than_its_column_is_cut_inside_the_column():
     assert len(pieces) >= 3
     quantity_column = next(x for text, x in fragments if text == "Qty")
     for text, x in pieces:
-        assert x + REGULAR.stringWidth(text, 9) < quantity_column
+        assert x + typeface().regular.stringWidth(text, 9) < quantity_column
 
 
 @pytest.mark.parametrize(
