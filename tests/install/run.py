@@ -367,6 +367,10 @@ def main():
             with step(f"README block {number}/{len(steps)}: {summary}"):
                 apply_step(action, block, arguments, project=project, env=venv_env)
 
+        versions = run([venv / "bin" / "pip", "list", "--format=freeze"], cwd=work, env=venv_env, capture=True)
+        wanted = ("django", "wagtail", "wagtail-invoicing", "stripe", "djangorestframework", "drf-spectacular")
+        print("Installed:", ", ".join(line for line in versions.split() if line.split("==")[0].lower() in wanted))
+
         manage = [venv / "bin" / "python", "manage.py"]
         with step("manage.py check"):
             run([*manage, "check"], cwd=project, env=venv_env)
@@ -375,7 +379,10 @@ def main():
         with step("manage.py makemigrations --check (no changes)"):
             run([*manage, "makemigrations", "--check", "--dry-run"], cwd=project, env=venv_env)
         with step("manage.py invoicing_setup_site localhost (again: idempotent)"):
-            run([*manage, "invoicing_setup_site", "localhost"], cwd=project, env=venv_env)
+            again = run([*manage, "invoicing_setup_site", "localhost"], cwd=project, env=venv_env, capture=True)
+            print(again, end="")
+            if "Created" in again:
+                raise Failed("invoicing_setup_site created pages again")
 
         password = secrets.token_urlsafe(16)
         with step("A superuser and an API token (manage.py invoicing_api_token)"):
