@@ -50,6 +50,7 @@ class LocalStripe:
             cwd=tempfile.gettempdir(),
         )
         server = cls(process, port, log.name)
+        server.delivering_to_a_server = False
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             if process.poll() is not None:
@@ -78,10 +79,27 @@ class LocalStripe:
         """Stripe will POST signed events to ``url``, about a second after each happens."""
         response = self.http.post(f"{self.url}/_config/webhooks/{name}", data={"url": url, "secret": secret}, timeout=5)
         response.raise_for_status()
+        self.delivering_to_a_server = url != DEAD_URL
 
     def forget_webhook(self, name="test"):
         # localstripe cannot delete a webhook: point it where nothing listens.
         self.register_webhook(DEAD_URL, secret="whsec_unused", name=name)
+
+    def deliveries(self):
+        """How many webhook deliveries localstripe has finished (delivered, refused or failed)."""
+        return Path(self.log).read_text().count('webhook "')
+
+    def settle(self, deliveries_before, seconds=30):
+        """While a webhook points at a server, wait until every event made since ``deliveries_before``
+        was counted has been delivered: one still on its way would reach a live server while the
+        test's database is being flushed, and on SQLite break the flush (seen as "slug 'acme' already
+        in use" in the next test). Each event is delivered to the one webhook, "test"."""
+        if not self.delivering_to_a_server:
+            return
+        events = len(self.http.get(f"{self.url}/v1/events", params={"limit": 100}, timeout=5).json()["data"])
+        deadline = time.monotonic() + seconds
+        while self.deliveries() < deliveries_before + events and time.monotonic() < deadline:
+            time.sleep(0.1)
 
     # What the customer's browser does through Stripe.js ------------------------------------
 

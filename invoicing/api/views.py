@@ -207,7 +207,8 @@ class InvoiceViewSet(InvoicingAPIMixin, viewsets.ModelViewSet):
             # The email needs a fresh link (only the token's hash is stored); the caller gets it too.
             if kind != EmailKind.RECEIPT and invoice.status in COLLECTIBLE_STATES:
                 link = rotate_payment_link(invoice, by=request.user)
-            email = ACTIONS["send_email"].run(invoice, kind=kind, link=link, by=request.user)
+            # Not ACTIONS["send_email"].run, which issues a draft: the API issues only when asked to.
+            email = send_invoice_email(invoice, kind, link=link, by=request.user)
         email.refresh_from_db()
         return Response(
             {"email": EmailStatusSerializer(email).data, "invoice": self.detail_data(invoice, issued_link=link)},
