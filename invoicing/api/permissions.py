@@ -1,5 +1,5 @@
 """Who may call the invoice endpoints: an active staff user with the invoice model permission that
-the action needs. Which invoices they see is narrowed separately, by site (``access.scope_to_user``)."""
+the action needs. Which invoices they see is narrowed separately, by site (``models.access.scope_to_user``)."""
 
 from rest_framework.permissions import BasePermission
 

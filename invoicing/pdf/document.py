@@ -1,6 +1,6 @@
 """What an invoice or receipt PDF shows, as plain data.
 
-``services/documents.py`` builds these from the models; ``pdf.py`` turns them into bytes. Neither
+``services/documents.py`` builds these from the models; ``render.py`` turns them into bytes. Neither
 side knows about the other's world: the renderer never sees a model or a request.
 """
 

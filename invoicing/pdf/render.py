@@ -1,8 +1,8 @@
 """Invoice and receipt PDFs: ``render_pdf(document)`` turns an ``InvoiceDocument`` into bytes.
 
-The renderer sees only the document (``documents.py``), never a model or a request. Its labels go
+The renderer sees only the document (``document.py``), never a model or a request. Its labels go
 through Django's translation functions, in the document's locale. It lays out every
-page before drawing any (``pdf_layout``), then draws with ``pdf_canvas.Pen`` onto a reportlab canvas.
+page before drawing any (``layout``), then draws with ``canvas.Pen`` onto a reportlab canvas.
 The same document always gives the same bytes: the PDF's dates come from ``document.created_at``.
 """
 

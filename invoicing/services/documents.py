@@ -1,4 +1,4 @@
-"""Invoices and payments as documents: the data ``pdf.py`` renders, and the PDF bytes."""
+"""Invoices and payments as documents: the data ``pdf.render`` renders, and the PDF bytes."""
 
 from dataclasses import replace
 
