@@ -7,25 +7,21 @@ The same document always gives the same bytes: the PDF's dates come from ``docum
 """
 
 import io
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
-from functools import lru_cache
 
-from babel.dates import format_date
-from babel.numbers import format_decimal
 from django.utils import translation
 from django.utils.translation import pgettext, pgettext_lazy
 from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.pdfgen.canvas import Canvas
 
-from ..core.money import format_money
+from . import words
 from .canvas import BLACK, WHITE, Pen, load_logo, rgb, tint
 from .document import InvoiceDocument, Party
 from .fonts import typeface
 from .layout import Block, paginate, wrap
 
 PAGE_SIZES = {"A4": A4, "LETTER": LETTER}
-CREATOR = "wagtail-invoicing (reportlab)"
 
 # Points. Body text is 9 pt; a one-line table row is 19.5 pt, so an A4 page holds about 34 rows.
 MARGIN, TOP, BOTTOM = 42, 40, 34
@@ -54,7 +50,7 @@ def render_pdf(document: InvoiceDocument) -> bytes:
     canvas = Canvas(
         buffer,
         pagesize=page_size,
-        invariant=True,  # no wall-clock time in the file; _set_metadata dates it from the document
+        invariant=True,  # no wall-clock time in the file; set_metadata dates it from the document
         pageCompression=1,
         initialFontName=regular.fontName,
         lang=document.locale.replace("_", "-"),
@@ -62,52 +58,11 @@ def render_pdf(document: InvoiceDocument) -> bytes:
     # Labels in the website's language, as its amounts and dates are. The "pdf" context keeps other
     # apps' catalogs out: until this module is translated, every label stays English.
     with translation.override(translation.to_language(document.locale)):
-        _set_metadata(canvas, document)
+        words.set_metadata(canvas, document)
         pen = Pen(canvas, fonts=fonts)
         _DocumentLayout(document, pen, *page_size).draw()
     canvas.save()
     return buffer.getvalue()
-
-
-def document_title(document: InvoiceDocument) -> str:
-    if document.receipt is not None:
-        return pgettext("pdf", "Receipt for invoice %(number)s") % {"number": document.number}
-    return (
-        pgettext("pdf", "Invoice %(number)s") % {"number": document.number}
-        if document.number
-        else pgettext("pdf", "Draft invoice")
-    )
-
-
-def _set_metadata(canvas: Canvas, document: InvoiceDocument) -> None:
-    canvas.setTitle(document_title(document))
-    canvas.setAuthor(document.seller.name)
-    canvas.setSubject(document.number or pgettext("pdf", "Draft"))
-    canvas.setCreator(CREATOR)
-    # Invariant mode would write 2000-01-01; the formatter replaces it with the document's own time.
-    created = _pdf_date(document.created_at)
-    canvas.setDateFormatter(lambda *_ignored: created)
-
-
-def _pdf_date(moment: datetime) -> str:
-    if moment.tzinfo is None:
-        return moment.strftime("D:%Y%m%d%H%M%S")
-    return moment.astimezone(UTC).strftime("D:%Y%m%d%H%M%S+00'00'")
-
-
-@lru_cache(maxsize=4096)
-def _money(amount: Decimal, currency: str, locale: str) -> str:
-    return format_money(amount, currency, locale)
-
-
-@lru_cache(maxsize=1024)
-def _number(value: Decimal, locale: str) -> str:
-    return format_decimal(value, locale=locale)
-
-
-@lru_cache(maxsize=1024)
-def _date(value: date, locale: str) -> str:
-    return format_date(value, format="medium", locale=locale)
 
 
 class _DocumentLayout:
@@ -143,13 +98,13 @@ class _DocumentLayout:
     # -- money and words ------------------------------------------------------------------------------
 
     def money(self, amount: Decimal) -> str:
-        return _money(amount, self.document.currency, self.document.locale)
+        return words.money(amount, self.document.currency, self.document.locale)
 
     def day(self, value: date | None) -> str:
-        return _date(value, self.document.locale) if value else ""
+        return words.day(value, self.document.locale) if value else ""
 
     def rate(self, percent: Decimal) -> str:
-        return f"{_number(percent, self.document.locale)}%"
+        return f"{words.number(percent, self.document.locale)}%"
 
     # -- the whole document ---------------------------------------------------------------------------
 
@@ -324,7 +279,7 @@ class _DocumentLayout:
     def line_blocks(self, line) -> list[Block]:
         texts = wrap(line.description, self.regular, 9, self.description_width - 10)
         figures = (
-            (self.qty_right, _number(line.quantity, self.document.locale)),
+            (self.qty_right, words.number(line.quantity, self.document.locale)),
             (self.price_right, self.money(line.unit_price)),
             (self.tax_right, self.rate(line.tax_rate)),
             (self.amount_right, self.money(line.total)),

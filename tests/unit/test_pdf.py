@@ -22,7 +22,8 @@ from pypdf import PdfReader
 from invoicing.core.money import format_money
 from invoicing.pdf.document import Branding, Party
 from invoicing.pdf.fonts import printable, typeface
-from invoicing.pdf.render import CREATOR, render_pdf
+from invoicing.pdf.render import render_pdf
+from invoicing.pdf.words import CREATOR
 from tests.pdf_helpers import (
     PAY_URL,
     SELLER,
