@@ -232,14 +232,14 @@ class _DocumentLayout:
         if stamp not in STAMP_COLOURS:
             return
         pen, colour = self.pen, rgb(STAMP_COLOURS[stamp])
-        words = str(STAMP_WORDS[stamp])
+        stamp_text = str(STAMP_WORDS[stamp])
         when = self.day(self.document.stamp_date)
-        box_width = max(pen.width(words, self.bold, 13), pen.width(when, self.regular, 8)) + 18
+        box_width = max(pen.width(stamp_text, self.bold, 13), pen.width(when, self.regular, 8)) + 18
         box_height = 36 if when else 26
         centre = (self.left + LOGO_WIDTH + self.right - RIGHT_COLUMN) / 2
         top = self.page_height - TOP - 4
         pen.stroke_rect(centre - box_width / 2, top - box_height, box_width, box_height, colour, 2)
-        pen.text_centred(centre, top - 17.5, words, self.bold, 13, colour)
+        pen.text_centred(centre, top - 17.5, stamp_text, self.bold, 13, colour)
         pen.text_centred(centre, top - 29, when, self.regular, 8, colour)
 
     def draw_watermark(self) -> None:
