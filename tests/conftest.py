@@ -2,7 +2,7 @@ import pytest
 from django.core import mail
 from django.db import connection
 
-from .factories import UserFactory, make_website
+from .factories import ACCESS_ADMIN, EVERY_BILLING_PERMISSION, UserFactory, billing_staff, make_website
 from .localstripe import LocalStripe
 
 STRIPE_WEBHOOK_SECRET = "whsec_tests"
@@ -21,6 +21,25 @@ def site_b(db):
 @pytest.fixture
 def admin_user(db):
     return UserFactory(username="admin", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    """Django's test client (the ``client`` fixture itself), logged in as the superuser."""
+    client.force_login(admin_user)
+    return client
+
+
+@pytest.fixture
+def acme_clerk(site_a):
+    """Staff with every invoicing permission and admin access, billing for Acme (site A) only."""
+    return billing_staff(site_a, username="acme-clerk", permissions=EVERY_BILLING_PERMISSION)
+
+
+@pytest.fixture
+def acme_viewer(site_a):
+    """Staff who may use the admin and view invoices, billing for Acme (site A) only."""
+    return billing_staff(site_a, username="acme-billing", permissions=(ACCESS_ADMIN, "view_invoice"))
 
 
 @pytest.fixture

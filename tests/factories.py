@@ -5,11 +5,12 @@ from decimal import Decimal
 import factory
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
 from django.utils.translation import get_supported_language_variant
 from wagtail.models import Locale, Page, Site
 
 from home.models import HomePage
-from invoicing.models import BillingSettings, Client, InvoiceEmailTemplatePage, PayPage
+from invoicing.models import BillingSettings, Client, InvoiceEmailTemplatePage, PayPage, SiteBillingAccess
 from invoicing.services import invoices as invoice_services
 
 
@@ -36,6 +37,44 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda user: f"{user.username}@example.com")
+
+
+# Permissions by name (see ``permissions_named``).
+ACCESS_ADMIN = "wagtailadmin.access_admin"
+EVERY_BILLING_PERMISSION = ("invoicing.*", ACCESS_ADMIN)
+
+
+def permissions_named(*names):
+    """The named permissions: ``"codename"`` for the invoicing app's, ``"app_label.codename"`` for
+    another app's, ``"app_label.*"`` for all of an app's. A name that matches none is an error."""
+    found = Permission.objects.none()
+    for name in names:
+        app_label, _, codename = name.rpartition(".")
+        matching = Permission.objects.filter(content_type__app_label=app_label or "invoicing")
+        if codename != "*":
+            matching = matching.filter(codename=codename)
+        if not matching.exists():
+            raise ValueError(f"No permission is named {name!r}")
+        found |= matching
+    return found
+
+
+def billing_group(*sites, name, permissions=()):
+    """A group holding ``permissions`` (names, as ``permissions_named`` takes them) and billing
+    access to ``sites`` only (``SiteBillingAccess``)."""
+    group = Group.objects.create(name=name)
+    group.permissions.set(permissions_named(*permissions))
+    for site in sites:
+        SiteBillingAccess.objects.create(group=group, site=site)
+    return group
+
+
+def billing_staff(*sites, username=None, permissions=(ACCESS_ADMIN, "view_invoice", "change_invoice")):
+    """A staff user (not a superuser) who bills for ``sites`` only, through a group of their own
+    that holds ``permissions``. By default they may use the admin, and view and change invoices."""
+    user = UserFactory(is_staff=True, **({"username": username} if username else {}))
+    user.groups.add(billing_group(*sites, name=f"{user.username} billing", permissions=permissions))
+    return user
 
 
 class ClientFactory(factory.django.DjangoModelFactory):

@@ -2,29 +2,18 @@
 WSGI stack: middleware, URL routing, authentication, the exception handler)."""
 
 import pytest
-from django.contrib.auth.models import Group, Permission
 from rest_framework.authtoken.models import Token
 
-from invoicing.models import SiteBillingAccess
-from tests.factories import UserFactory
+from tests.factories import billing_staff
 
 API = "/api/v1/order-payments/invoices/"
+# Every invoice permission; API callers need no admin access.
+INVOICE_PERMISSIONS = ("view_invoice", "add_invoice", "change_invoice", "delete_invoice")
 
 
 def invoice_url(invoice_or_id, action=None):
     pk = getattr(invoice_or_id, "pk", invoice_or_id)
     return f"{API}{pk}/{action}/" if action else f"{API}{pk}/"
-
-
-def staff_of(*sites, username, codenames=("view_invoice", "add_invoice", "change_invoice", "delete_invoice")):
-    """A staff user whose group holds ``codenames`` and billing access to ``sites`` only."""
-    group = Group.objects.create(name=f"{username} billing")
-    group.permissions.set(Permission.objects.filter(content_type__app_label="invoicing", codename__in=codenames))
-    for site in sites:
-        SiteBillingAccess.objects.create(group=group, site=site)
-    user = UserFactory(username=username, is_staff=True)
-    user.groups.add(group)
-    return user
 
 
 class TokenClient:
@@ -65,7 +54,7 @@ def api(client, admin_user):
 @pytest.fixture
 def acme_staff(site_a):
     """Staff with every invoice permission, for Acme (site A) only."""
-    return staff_of(site_a, username="acme-staff")
+    return billing_staff(site_a, username="acme-staff", permissions=INVOICE_PERMISSIONS)
 
 
 @pytest.fixture

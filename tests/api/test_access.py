@@ -8,9 +8,9 @@ from django.middleware.csrf import _get_new_csrf_string
 from django.test import Client as DjangoClient
 
 from invoicing.models import Invoice, Payment
-from tests.factories import UserFactory, draft_invoice, open_invoice
+from tests.factories import UserFactory, billing_staff, draft_invoice, open_invoice
 
-from .conftest import API, TokenClient, invoice_url, staff_of
+from .conftest import API, INVOICE_PERMISSIONS, TokenClient, invoice_url
 
 pytestmark = pytest.mark.django_db
 
@@ -108,10 +108,10 @@ def test_a_wrong_or_inactive_token_is_refused(client, site_a, acme_staff):
 def test_each_endpoint_needs_its_permission(client, site_a, method, action, body, perm):
     invoice = draft_invoice(site_a)
     url = url_of(action, invoice)
-    nobody = TokenClient(client, staff_of(site_a, username="no-perms", codenames=()))
+    nobody = TokenClient(client, billing_staff(site_a, username="no-perms", permissions=()))
     assert call(nobody, method, url, body).status_code == 403
     # View permission alone: reading works, every change is refused.
-    viewer = TokenClient(client, staff_of(site_a, username="viewer", codenames=("view_invoice",)))
+    viewer = TokenClient(client, billing_staff(site_a, username="viewer", permissions=("view_invoice",)))
     response = call(viewer, method, url, body)
     if perm == "view":
         assert response.status_code == 200
@@ -128,7 +128,7 @@ def test_a_non_staff_user_gets_nothing_even_with_permissions(client, site_a):
 
 def test_staff_without_any_website_see_nothing(client, site_a):
     open_invoice(site_a)
-    lonely = TokenClient(client, staff_of(username="lonely"))
+    lonely = TokenClient(client, billing_staff(username="lonely", permissions=INVOICE_PERMISSIONS))
     assert lonely.get(API).json()["count"] == 0
 
 

@@ -7,10 +7,10 @@ from datetime import date
 import pytest
 import time_machine
 
-from tests.factories import open_invoice
+from tests.factories import billing_staff, open_invoice
 from tests.integration.test_stats import build_billing_data
 
-from .conftest import API, TokenClient, staff_of
+from .conftest import API, TokenClient
 
 pytestmark = pytest.mark.django_db
 
@@ -82,7 +82,7 @@ def test_each_currency_keeps_its_exponent_and_is_never_summed(api, billing_data)
 
 
 def test_only_the_callers_websites(client, billing_data, site_a, site_b):
-    acme = TokenClient(client, staff_of(site_a, username="acme-viewer", codenames=("view_invoice",)))
+    acme = TokenClient(client, billing_staff(site_a, username="acme-viewer", permissions=("view_invoice",)))
     assert list(by_currency(acme.get(STATS, MAY))) == ["EUR", "JPY"]
     assert by_currency(acme.get(STATS, {**MAY, "website": site_b.pk})) == {}
 

@@ -16,12 +16,6 @@ ADD_URL = "wagtailsnippets_invoicing_invoice:add"
 EDIT_URL = "wagtailsnippets_invoicing_invoice:edit"
 
 
-@pytest.fixture
-def admin_client(client, admin_user):
-    client.force_login(admin_user)
-    return client
-
-
 def invoice_form(site, client, lines, **extra):
     return nested_form_data(
         {

@@ -4,28 +4,15 @@ and a refused move shows Wagtail's error message and changes nothing."""
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Group, Permission
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from invoicing.admin.actions import available_actions
-from invoicing.models import Invoice, InvoiceEvent, Payment, PaymentLink, SiteBillingAccess
+from invoicing.models import Invoice, InvoiceEvent, Payment, PaymentLink
 from invoicing.services import invoices as invoice_services
 from invoicing.services.payments import record_manual_payment
 from invoicing.services.tokens import hash_token
-from tests.factories import UserFactory, draft_invoice, open_invoice
-
-
-def staff_user(*sites, perms=("view_invoice", "change_invoice")):
-    """A staff member whose group may use the admin, holds ``perms``, and bills for ``sites``."""
-    group = Group.objects.create(name=f"Billing {Group.objects.count() + 1}")
-    group.permissions.add(Permission.objects.get(content_type__app_label="wagtailadmin", codename="access_admin"))
-    group.permissions.add(*Permission.objects.filter(content_type__app_label="invoicing", codename__in=perms))
-    for site in sites:
-        SiteBillingAccess.objects.create(group=group, site=site)
-    user = UserFactory(is_staff=True)
-    user.groups.add(group)
-    return user
+from tests.factories import ACCESS_ADMIN, billing_staff, draft_invoice, open_invoice
 
 
 def action_url(name, invoice):
@@ -34,12 +21,6 @@ def action_url(name, invoice):
 
 def message_texts(response):
     return [(message.level_tag, str(message)) for message in get_messages(response.wsgi_request)]
-
-
-@pytest.fixture
-def admin_client(client, admin_user):
-    client.force_login(admin_user)
-    return client
 
 
 def fresh(invoice):
@@ -206,7 +187,7 @@ class TestAvailableActions:
 
     def test_a_viewer_only_downloads(self, site_a):
         invoice, _ = open_invoice(site_a)
-        assert self.names(invoice, staff_user(site_a, perms=("view_invoice",))) == ["pdf"]
+        assert self.names(invoice, billing_staff(site_a, permissions=(ACCESS_ADMIN, "view_invoice"))) == ["pdf"]
 
     def test_the_listing_shows_the_buttons_that_apply(self, admin_client, site_a):
         invoice, _ = open_invoice(site_a)
@@ -221,20 +202,20 @@ class TestAccess:
     @pytest.mark.parametrize("name", ACTIONS)
     def test_another_websites_invoice_is_a_404(self, client, site_a, site_b, name):
         invoice, _ = open_invoice(site_b)
-        client.force_login(staff_user(site_a))
+        client.force_login(billing_staff(site_a))
         assert client.get(action_url(name, invoice)).status_code == 404
         assert client.post(action_url(name, invoice), {"reason": "x", "amount": "1"}).status_code == 404
         assert fresh(invoice).status == "open" and fresh(invoice).payment_links.count() == 1
 
     def test_staff_of_the_website_may_act(self, client, site_a):
         invoice, _ = open_invoice(site_a)
-        client.force_login(staff_user(site_a))
+        client.force_login(billing_staff(site_a))
         client.post(action_url("void", invoice), {"reason": "Duplicate"})
         assert fresh(invoice).status == "void"
 
     def test_without_the_change_permission_nothing_changes(self, client, site_a):
         invoice, _ = open_invoice(site_a)
-        client.force_login(staff_user(site_a, perms=("view_invoice",)))
+        client.force_login(billing_staff(site_a, permissions=(ACCESS_ADMIN, "view_invoice")))
         response = client.post(action_url("void", invoice), {"reason": "Duplicate"})
         assert response.status_code in (302, 403) and fresh(invoice).status == "open"
         assert client.get(action_url("pdf", invoice))["Content-Type"] == "application/pdf"

@@ -5,7 +5,6 @@ import io
 import zipfile
 from dataclasses import replace
 
-import pytest
 from django.core.files.storage import default_storage
 from django.urls import reverse
 from pypdf import PdfReader
@@ -14,8 +13,7 @@ from invoicing.models import BulkJob, Invoice, OutboundEmail, Payment
 from invoicing.services import bulk
 from invoicing.services import invoices as invoice_services
 from invoicing.services.payments import record_manual_payment
-from tests.factories import draft_invoice, open_invoice
-from tests.integration.test_admin_actions import staff_user
+from tests.factories import billing_staff, draft_invoice, open_invoice
 
 
 def bulk_url(action, invoices):
@@ -25,12 +23,6 @@ def bulk_url(action, invoices):
 
 def statuses(invoices):
     return [Invoice.objects.get(pk=invoice.pk).status for invoice in invoices]
-
-
-@pytest.fixture
-def admin_client(client, admin_user):
-    client.force_login(admin_user)
-    return client
 
 
 def run(client, action, invoices, data=None):
@@ -134,7 +126,7 @@ class TestPdfArchive:
     def test_only_the_owner_downloads(self, client, admin_client, site_a):
         invoice, _ = open_invoice(site_a)
         job, _ = run(admin_client, "download_pdfs", [invoice])
-        client.force_login(staff_user(site_a))
+        client.force_login(billing_staff(site_a))
         assert client.get(reverse("invoicing_jobs:download", args=[job.pk])).status_code == 404
         assert client.get(reverse("invoicing_jobs:detail", args=[job.pk])).status_code == 404
         default_storage.delete(job.params["archive"])
@@ -143,7 +135,7 @@ class TestPdfArchive:
 class TestScoping:
     def test_another_websites_invoices_are_not_found(self, client, site_a, site_b):
         theirs, _ = open_invoice(site_b)
-        client.force_login(staff_user(site_a))
+        client.force_login(billing_staff(site_a))
         assert client.get(bulk_url("void", [theirs])).status_code == 404
         assert client.post(bulk_url("void", [theirs]), {"reason": "x"}).status_code == 404
         assert statuses([theirs]) == ["open"] and not BulkJob.objects.exists()
@@ -151,13 +143,13 @@ class TestScoping:
     def test_mixed_selection_acts_on_own_website_only(self, client, site_a, site_b):
         ours, _ = open_invoice(site_a)
         theirs, _ = open_invoice(site_b)
-        client.force_login(staff_user(site_a))
+        client.force_login(billing_staff(site_a))
         job, _ = run(client, "void", [ours, theirs], {"reason": "Duplicate"})
         assert statuses([ours, theirs]) == ["void", "open"] and job.invoice_ids == [ours.pk]
 
     def test_access_withdrawn_before_the_job_runs(self, site_a):
         invoice, _ = open_invoice(site_a)
-        staff = staff_user(site_a)
+        staff = billing_staff(site_a)
         job = bulk.start_bulk_job("void", [invoice], by=staff, params={"reason": "x"})
         staff.groups.clear()
         bulk.run_bulk_job(job.pk)

@@ -17,12 +17,6 @@ LIST_URL = "wagtailsnippets_invoicing_client:list"
 INSPECT_URL = "wagtailsnippets_invoicing_client:inspect"
 
 
-@pytest.fixture
-def admin_client(client, admin_user):
-    client.force_login(admin_user)
-    return client
-
-
 def row_of(body, name):
     table = body.split('<table class="listing', 1)[1]
     return next(row for row in table.split("<tr")[1:] if name in row)

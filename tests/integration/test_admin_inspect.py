@@ -18,12 +18,6 @@ from tests.factories import UserFactory, draft_invoice, line, open_invoice
 INSPECT_URL = "wagtailsnippets_invoicing_invoice:inspect"
 
 
-@pytest.fixture
-def admin_client(client, admin_user):
-    client.force_login(admin_user)
-    return client
-
-
 def inspect(admin_client, invoice):
     response = admin_client.get(reverse(INSPECT_URL, args=[invoice.pk]))
     assert response.status_code == 200

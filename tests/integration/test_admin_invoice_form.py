@@ -4,7 +4,6 @@ with server-side totals, "issue and send now", and issued invoices that can no l
 from datetime import timedelta
 from decimal import Decimal
 
-import pytest
 from django.urls import reverse
 from django.utils import timezone
 from wagtail.test.utils.form_data import inline_formset, nested_form_data
@@ -19,12 +18,6 @@ TWO_LINES = [
     {"description": "Design", "quantity": "2", "unit_price": "100.00", "tax_rate": "19"},
     {"description": "Hosting", "quantity": "1", "unit_price": "10.00", "tax_rate": "7"},
 ]
-
-
-@pytest.fixture
-def admin_client(client, admin_user):
-    client.force_login(admin_user)
-    return client
 
 
 def form_data(site, client, lines=TWO_LINES, **fields):

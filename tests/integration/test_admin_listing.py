@@ -7,22 +7,14 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from invoicing.models import SiteBillingAccess
 from invoicing.services.payments import record_manual_payment
-from tests.factories import ClientFactory, UserFactory, draft_invoice, line, open_invoice
+from tests.factories import ClientFactory, draft_invoice, line, open_invoice
 
 LIST_URL = "wagtailsnippets_invoicing_invoice:list"
-
-
-@pytest.fixture
-def admin_client(client, admin_user):
-    client.force_login(admin_user)
-    return client
 
 
 def listing(admin_client, **params):
@@ -243,17 +235,9 @@ def test_the_listing_runs_the_same_queries_for_10_invoices_or_60(admin_client, s
 
 
 def test_a_clerk_sees_only_their_website_in_the_same_queries_for_10_invoices_or_60(
-    client, site_a, site_b, django_assert_max_num_queries
+    client, acme_clerk, site_a, site_b, django_assert_max_num_queries
 ):
-    group = Group.objects.create(name="Acme billing")
-    group.permissions.set(
-        Permission.objects.filter(content_type__app_label="invoicing")
-        | Permission.objects.filter(content_type__app_label="wagtailadmin", codename="access_admin")
-    )
-    SiteBillingAccess.objects.create(group=group, site=site_a)
-    clerk = UserFactory(username="clerk", is_staff=True)
-    clerk.groups.add(group)
-    client.force_login(clerk)
+    client.force_login(acme_clerk)
     seed(site_a, 10)
     open_invoice(site_b, title="Globex only")
     listing(client)  # once before counting: the process caches content types on first use

@@ -1,6 +1,5 @@
 """Sending an invoice by email from the admin, through the services."""
 
-import pytest
 from django.urls import reverse
 
 from invoicing.models import Invoice, OutboundEmail
@@ -11,12 +10,6 @@ from tests.factories import draft_invoice, open_invoice
 
 def send_url(invoice):
     return reverse("wagtailsnippets_invoicing_invoice:send_email", args=[invoice.pk])
-
-
-@pytest.fixture
-def admin_client(client, admin_user):
-    client.force_login(admin_user)
-    return client
 
 
 def test_a_draft_is_issued_and_sent(admin_client, site_a, anymail_outbox, django_capture_on_commit_callbacks):

@@ -18,7 +18,6 @@ from decimal import Decimal
 import openpyxl
 import pytest
 from django.apps import apps
-from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import FieldError
 from django.test import Client as BrowserClient
 from django.urls import URLResolver, get_resolver, reverse
@@ -26,11 +25,19 @@ from wagtail.admin.views.bulk_action.registry import bulk_action_registry
 from wagtail.models import Site
 
 from invoicing.mail.kinds import EmailKind
-from invoicing.models import BillingSettings, BulkJob, Client, Invoice, SiteBillingAccess, StripeEvent
+from invoicing.models import BillingSettings, BulkJob, Client, Invoice, StripeEvent
 from invoicing.services.bulk import run_bulk_job, start_bulk_job
 from invoicing.services.outbox import send_invoice_email
 from invoicing.services.payments import record_manual_payment, record_refund
-from tests.factories import ClientFactory, UserFactory, draft_invoice, line, open_invoice
+from tests.factories import (
+    EVERY_BILLING_PERMISSION,
+    ClientFactory,
+    UserFactory,
+    billing_staff,
+    draft_invoice,
+    line,
+    open_invoice,
+)
 
 # Views that take an object but do not say its model the Wagtail way (``model`` on the view, or a
 # snippet namespace): the model their URL's object id points at, by URL namespace.
@@ -48,29 +55,7 @@ REFUSED = {403, 404}
 REFUSED_POST = REFUSED | {405}
 
 
-# Fixtures: the clerk, and Globex's books.
-
-
-@pytest.fixture
-def billing_permissions(db):
-    return Permission.objects.filter(content_type__app_label="invoicing") | Permission.objects.filter(
-        content_type__app_label="wagtailadmin", codename="access_admin"
-    )
-
-
-def clerk_of(*sites, username, permissions):
-    group = Group.objects.create(name=f"{username} billing")
-    group.permissions.set(permissions)
-    for site in sites:
-        SiteBillingAccess.objects.create(group=group, site=site)
-    user = UserFactory(username=username, is_staff=True)
-    user.groups.add(group)
-    return user
-
-
-@pytest.fixture
-def acme_clerk(site_a, billing_permissions):
-    return clerk_of(site_a, username="acme-clerk", permissions=billing_permissions)
+# Fixtures: the clerk (``acme_clerk``, in tests/conftest.py), and Globex's books.
 
 
 @pytest.fixture
@@ -81,10 +66,10 @@ def clerk_client(client, acme_clerk):
 
 
 @pytest.fixture(params=["Acme only", "no website"])
-def outsider_client(request, client, site_a, billing_permissions):
+def outsider_client(request, client, site_a):
     """A clerk with every invoicing permission, and billing access to Acme only, or to no website."""
     sites = [site_a] if request.param == "Acme only" else []
-    client.force_login(clerk_of(*sites, username="outsider", permissions=billing_permissions))
+    client.force_login(billing_staff(*sites, username="outsider", permissions=EVERY_BILLING_PERMISSION))
     client.raise_request_exception = False
     return client
 
@@ -102,7 +87,7 @@ def globex(site_b, admin_user, django_capture_on_commit_callbacks):
         payment = record_manual_payment(paid, reason="Bank transfer", by=admin_user).payment
         record_refund(payment, amount=Decimal("10.00"), provider_reference="re_globex", by=admin_user)
         send_invoice_email(unpaid, EmailKind.INVOICE, by=admin_user)
-    globex_clerk = clerk_of(site_b, username="globex-clerk", permissions=Permission.objects.none())
+    globex_clerk = billing_staff(site_b, username="globex-clerk", permissions=())
     start_bulk_job("issue", [draft], by=globex_clerk)
     run_bulk_job(start_bulk_job("download_pdfs", [unpaid, paid], by=globex_clerk).pk)  # a ZIP to download
     StripeEvent.objects.create(
@@ -250,13 +235,12 @@ def test_an_id_that_is_not_one_answers_404(clerk_client):
         assert clerk_client.get(reverse(name, args=["not-a-number"])).status_code == 404
 
 
-def test_the_superuser_reaches_the_same_urls(client, admin_user, globex):
+def test_the_superuser_reaches_the_same_urls(admin_client, globex):
     """The other side of the matrix: the URLs are filled in with objects that exist, so each 404
     above came from the scoping, not from a wrong id."""
-    client.force_login(admin_user)
     reached = {}
     for url, name in object_urls(globex):
-        reached[name] = reached.get(name, False) or client.get(url).status_code != 404
+        reached[name] = reached.get(name, False) or admin_client.get(url).status_code != 404
     assert [name for name, ok in reached.items() if not ok] == []
 
 
@@ -318,17 +302,16 @@ def test_forms_refuse_to_create_anything_on_another_website(outsider_client, glo
     assert snapshot() == before
 
 
-def test_the_superuser_sees_every_website_in_the_same_places(client, admin_user, globex):
+def test_the_superuser_sees_every_website_in_the_same_places(admin_client, globex):
     """The markers would show: a superuser's listing, search, export and chooser carry them."""
-    client.force_login(admin_user)
     invoices = reverse("wagtailsnippets_invoicing_invoice:list")
-    assert globex["unpaid"].number in client.get(invoices).content.decode()
-    assert globex["paid"].number in client.get(invoices, {"q": globex["paid"].number}).content.decode()
-    export = client.get(invoices, {"export": "csv"})
+    assert globex["unpaid"].number in admin_client.get(invoices).content.decode()
+    assert globex["paid"].number in admin_client.get(invoices, {"q": globex["paid"].number}).content.decode()
+    export = admin_client.get(invoices, {"export": "csv"})
     assert globex["unpaid"].number in text_of(export)
     clients_chooser = reverse("wagtailsnippetchoosers_invoicing_client:choose")
-    assert "Globex Secret Customer" in client.get(clients_chooser).content.decode()
-    assert "987," in client.get(reverse("wagtailadmin_home")).content.decode()  # the dashboard's sums
+    assert "Globex Secret Customer" in admin_client.get(clients_chooser).content.decode()
+    assert "987," in admin_client.get(reverse("wagtailadmin_home")).content.decode()  # the dashboard's sums
 
 
 def test_the_dashboard_shows_nothing_of_another_website(outsider_client, globex):
@@ -438,10 +421,9 @@ def test_an_invoice_cannot_be_created_for_another_website_or_its_client(clerk_cl
     assert Invoice.objects.count() == count
 
 
-def test_a_client_of_one_website_cannot_be_billed_on_another_even_by_a_superuser(client, admin_user, globex, site_a):
-    client.force_login(admin_user)
+def test_a_client_of_one_website_cannot_be_billed_on_another_even_by_a_superuser(admin_client, globex, site_a):
     count = Invoice.objects.count()
-    response = client.post(
+    response = admin_client.post(
         reverse("wagtailsnippets_invoicing_invoice:add"), invoice_form_data(site_a, globex["client"])
     )
     assert response.status_code == 200
@@ -473,8 +455,8 @@ def test_billing_settings_of_another_website_are_out_of_reach(clerk_client, site
 # Permissions allow, websites narrow.
 
 
-def test_permissions_without_any_website_show_an_empty_listing_and_404s(client, billing_permissions, globex):
-    client.force_login(clerk_of(username="no-website", permissions=billing_permissions))
+def test_permissions_without_any_website_show_an_empty_listing_and_404s(client, globex):
+    client.force_login(billing_staff(username="no-website", permissions=EVERY_BILLING_PERMISSION))
     listing = client.get(reverse("wagtailsnippets_invoicing_invoice:list"))
     assert listing.status_code == 200
     assert not leaked(listing, globex)
@@ -484,7 +466,7 @@ def test_permissions_without_any_website_show_an_empty_listing_and_404s(client, 
 
 
 def test_a_website_without_permissions_opens_nothing(client, site_b, globex):
-    client.force_login(clerk_of(site_b, username="no-permission", permissions=Permission.objects.none()))
+    client.force_login(billing_staff(site_b, username="no-permission", permissions=()))
     response = client.get(reverse("wagtailsnippets_invoicing_invoice:inspect", args=[globex["unpaid"].pk]))
     assert response.status_code in {302, 403}  # Wagtail sends people without admin access to its login
 
@@ -499,9 +481,9 @@ def test_a_clerk_creates_and_edits_invoices_of_their_own_website(clerk_client, a
     assert clerk_client.get(edit).status_code == 200
 
 
-def test_a_clerk_of_both_websites_sees_both(client, billing_permissions, site_a, globex):
+def test_a_clerk_of_both_websites_sees_both(client, site_a, globex):
     mine, _ = open_invoice(site_a, title="Acme work")
-    client.force_login(clerk_of(site_a, globex["site"], username="both", permissions=billing_permissions))
+    client.force_login(billing_staff(site_a, globex["site"], username="both", permissions=EVERY_BILLING_PERMISSION))
     body = client.get(reverse("wagtailsnippets_invoicing_invoice:list")).content.decode()
     assert mine.number in body and globex["unpaid"].number in body
     inspect = reverse("wagtailsnippets_invoicing_invoice:inspect", args=[globex["unpaid"].pk])

@@ -79,12 +79,6 @@ class TestInvoiceDocument:
         assert document.created_at == payment.created_at and document.stamp is None
 
 
-@pytest.fixture
-def admin_client(client, admin_user):
-    client.force_login(admin_user)
-    return client
-
-
 class TestAdminDownloads:
     def test_one_invoice(self, admin_client, site_a, billing):
         invoice, _ = open_invoice(site_a, title="Hosting")

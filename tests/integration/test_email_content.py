@@ -181,11 +181,10 @@ def test_saving_an_unknown_placeholder_fails_naming_it(site_a, field, value, nam
     assert named in error.value.message_dict[field][0]
 
 
-def test_the_editor_is_told_about_an_unknown_placeholder(site_a, admin_user, client):
+def test_the_editor_is_told_about_an_unknown_placeholder(site_a, admin_user, admin_client):
     """Through the Wagtail editor: the page is not saved, and the message names the placeholder."""
     page = InvoiceEmailTemplatePage.objects.get()
-    client.force_login(admin_user)
-    response = client.post(
+    response = admin_client.post(
         f"/admin/pages/{page.pk}/edit/", page_form_data(page, admin_user, invoice_subject="Hello {client_nme}")
     )
     assert response.status_code == 200

@@ -48,15 +48,14 @@ def demo(db):
     ],
 )
 def test_each_preview_mode_shows_that_kind_of_email_for_the_sites_sample(
-    demo, admin_user, client, hostname, colour, texts
+    demo, admin_user, admin_client, hostname, colour, texts
 ):
     site = Site.objects.get(hostname=hostname)
     page = InvoiceEmailTemplatePage.for_site(site)
-    client.force_login(admin_user)
     assert [mode for mode, _ in page.preview_modes] == ["invoice", "reminder", "receipt"]
     before = invoicing_row_counts()
     for mode, text in texts.items():
-        html = preview(client, page, admin_user, mode)
+        html = preview(admin_client, page, admin_user, mode)
         assert f'data-kind="{mode}"' in html and text in html
         assert "Jane Example" in html and "SAMPLE" in html
         assert f"background: {colour}" in html and "<style" not in html
@@ -64,10 +63,9 @@ def test_each_preview_mode_shows_that_kind_of_email_for_the_sites_sample(
     assert invoicing_row_counts() == before
 
 
-def test_the_preview_shows_the_unsaved_wording_and_saves_nothing(site_a, admin_user, client):
+def test_the_preview_shows_the_unsaved_wording_and_saves_nothing(site_a, admin_user, admin_client):
     page = InvoiceEmailTemplatePage.objects.get()
-    client.force_login(admin_user)
-    html = preview(client, page, admin_user, "reminder", reminder_body="<p>Draft reminder for {client_name}</p>")
+    html = preview(admin_client, page, admin_user, "reminder", reminder_body="<p>Draft reminder for {client_name}</p>")
     assert "Draft reminder for Jane Example" in html
     page.refresh_from_db()
     assert "Draft reminder" not in page.reminder_body and not page.has_unpublished_changes

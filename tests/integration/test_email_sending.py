@@ -268,14 +268,13 @@ def test_tracking_webhooks_need_the_secret_and_ignore_unknown_messages(site_a, q
     assert email.delivery == ""
 
 
-def test_the_outbox_is_read_only_in_the_admin(site_a, queue, client, admin_user):
+def test_the_outbox_is_read_only_in_the_admin(site_a, queue, admin_client):
     invoice, link = open_invoice(site_a)
     email = queue(invoice, link=link)
-    client.force_login(admin_user)
-    assert client.get("/admin/snippets/invoicing/outboundemail/").status_code == 200
-    assert client.get(f"/admin/snippets/invoicing/outboundemail/edit/{email.pk}/").status_code in (302, 403)
-    assert client.get("/admin/snippets/invoicing/outboundemail/add/").status_code in (302, 403)
-    assert client.post(f"/admin/snippets/invoicing/outboundemail/delete/{email.pk}/").status_code in (302, 403)
+    assert admin_client.get("/admin/snippets/invoicing/outboundemail/").status_code == 200
+    assert admin_client.get(f"/admin/snippets/invoicing/outboundemail/edit/{email.pk}/").status_code in (302, 403)
+    assert admin_client.get("/admin/snippets/invoicing/outboundemail/add/").status_code in (302, 403)
+    assert admin_client.post(f"/admin/snippets/invoicing/outboundemail/delete/{email.pk}/").status_code in (302, 403)
     assert OutboundEmail.objects.filter(pk=email.pk).exists()
 
 

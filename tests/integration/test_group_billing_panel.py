@@ -3,30 +3,21 @@ group billing access to chosen websites (``SiteBillingAccess``), and its members
 websites' invoices and no others."""
 
 import pytest
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from invoicing.models import SiteBillingAccess
 from invoicing.services.access import billing_sites
-from tests.factories import UserFactory, open_invoice
+from tests import factories
+from tests.factories import EVERY_BILLING_PERMISSION, UserFactory, open_invoice
 
 FIELD = "invoicing_billing_sites-sites"
 
 
 @pytest.fixture
-def admin_client(client, admin_user):
-    client.force_login(admin_user)
-    return client
-
-
-@pytest.fixture
 def billing_group(db):
-    group = Group.objects.create(name="Billing staff")
-    group.permissions.set(
-        Permission.objects.filter(content_type__app_label="invoicing")
-        | Permission.objects.filter(content_type__app_label="wagtailadmin", codename="access_admin")
-    )
-    return group
+    """A group with every billing permission and, as yet, no website."""
+    return factories.billing_group(name="Billing staff", permissions=EVERY_BILLING_PERMISSION)
 
 
 def group_form_data(response, name, sites):

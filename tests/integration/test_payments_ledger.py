@@ -9,20 +9,13 @@ from django.utils import timezone
 
 from invoicing.models import Payment, Refund
 from invoicing.services.payments import record_manual_payment, record_refund
-from tests.factories import ClientFactory, open_invoice
-from tests.integration.test_admin_actions import staff_user
+from tests.factories import ACCESS_ADMIN, ClientFactory, billing_staff, open_invoice
 
-PERMS = ("view_invoice", "view_payment", "view_refund")
+PERMS = (ACCESS_ADMIN, "view_invoice", "view_payment", "view_refund")
 
 
 def url(model, action, *args):
     return reverse(f"invoicing_{model}_modeladmin_{action}", args=args)
-
-
-@pytest.fixture
-def admin_client(client, admin_user):
-    client.force_login(admin_user)
-    return client
 
 
 @pytest.fixture
@@ -119,7 +112,7 @@ class TestScoping:
     def test_staff_see_their_websites_rows_only(self, client, paid, site_b):
         theirs, _ = open_invoice(site_b)
         their_payment = record_manual_payment(theirs, reason="Transfer", by=None).payment
-        client.force_login(staff_user(site_b, perms=PERMS))
+        client.force_login(billing_staff(site_b, permissions=PERMS))
         body = listing(client, "payment")
         assert theirs.number in body and paid.invoice.number not in body
         assert paid.invoice.number not in listing(client, "refund")
@@ -128,7 +121,7 @@ class TestScoping:
         assert client.get(url("payment", "inspect", their_payment.pk)).status_code == 200
 
     def test_another_websites_row_cannot_be_edited_either(self, client, paid, site_b):
-        client.force_login(staff_user(site_b, perms=(*PERMS, "change_payment", "delete_payment")))
+        client.force_login(billing_staff(site_b, permissions=(*PERMS, "change_payment", "delete_payment")))
         assert client.post(url("payment", "edit", paid.pk), {"amount": "1"}).status_code == 404
         assert client.post(url("payment", "delete", paid.pk)).status_code == 404
         assert Payment.objects.filter(pk=paid.pk).exists()

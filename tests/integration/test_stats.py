@@ -10,9 +10,8 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from django.contrib.auth.models import Group, Permission
 
-from invoicing.models import Payment, PaymentMethod, SiteBillingAccess
+from invoicing.models import Payment, PaymentMethod
 from invoicing.services import invoices as invoice_services
 from invoicing.services.access import billing_sites
 from invoicing.services.payments import apply_payment, pay_with_credit, record_manual_payment, record_refund
@@ -104,17 +103,6 @@ def billing_data(site_a, site_b):
     return build_billing_data(site_a, site_b)
 
 
-def site_a_billing_user(site_a, username="acme-billing"):
-    """A staff user whose group may bill for site A only."""
-    group = Group.objects.create(name=f"{username} group")
-    group.permissions.add(Permission.objects.get(content_type__app_label="invoicing", codename="view_invoice"))
-    group.permissions.add(Permission.objects.get(content_type__app_label="wagtailadmin", codename="access_admin"))
-    SiteBillingAccess.objects.create(group=group, site=site_a)
-    user = UserFactory(username=username, is_staff=True)
-    user.groups.add(group)
-    return user
-
-
 def by_currency(stats):
     return {figures.currency: figures for figures in stats}
 
@@ -182,9 +170,8 @@ def test_figures_of_other_currencies_keep_their_exponent(billing_data, admin_use
     assert usd.by_method["manual"].count == 1 and usd.by_method["stripe"].count == 0
 
 
-def test_a_user_with_access_to_site_a_only_gets_site_a_figures(billing_data, admin_user, site_a):
-    user = site_a_billing_user(site_a)
-    mine = by_currency(invoice_stats(billing_sites(user), **MAY, as_of=AS_OF))
+def test_a_user_with_access_to_site_a_only_gets_site_a_figures(billing_data, admin_user, acme_viewer):
+    mine = by_currency(invoice_stats(billing_sites(acme_viewer), **MAY, as_of=AS_OF))
     everyone = by_currency(invoice_stats(billing_sites(admin_user), **MAY, as_of=AS_OF))
     assert list(mine) == ["EUR", "JPY"]
     assert mine["EUR"] == everyone["EUR"] and mine["JPY"] == everyone["JPY"]

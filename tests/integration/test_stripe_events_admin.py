@@ -5,15 +5,13 @@ signed event, so no Stripe server is needed."""
 
 from decimal import Decimal
 
-import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from invoicing.models import CardPayment, Invoice, Payment, StripeEvent
-from tests.factories import open_invoice
-from tests.integration.test_admin_actions import staff_user
+from tests.factories import ACCESS_ADMIN, billing_staff, open_invoice
 
-EVENT_PERMS = ("view_invoice", "view_stripeevent")
+EVENT_PERMS = (ACCESS_ADMIN, "view_invoice", "view_stripeevent")
 
 
 def url(name, *args):
@@ -57,12 +55,6 @@ def intent_event(invoice, *, event_id="evt_1", status=StripeEvent.Status.FAILED,
     )
 
 
-@pytest.fixture
-def admin_client(client, admin_user):
-    client.force_login(admin_user)
-    return client
-
-
 class TestListing:
     def test_shows_events_with_their_outcome(self, admin_client, site_a):
         invoice, _ = open_invoice(site_a)
@@ -97,7 +89,7 @@ class TestScoping:
         ours = intent_event(open_invoice(site_a)[0], event_id="evt_ours")
         theirs = intent_event(open_invoice(site_b)[0], event_id="evt_theirs")
         unattached = StripeEvent.objects.create(event_id="evt_nobody", type="customer.created", payload={})
-        client.force_login(staff_user(site_a, perms=(*EVENT_PERMS, "change_invoice")))
+        client.force_login(billing_staff(site_a, permissions=(*EVENT_PERMS, "change_invoice")))
         body = client.get(url("list")).content.decode()
         assert "evt_ours" in body and "evt_theirs" not in body and "evt_nobody" not in body
         for event in (theirs, unattached):
@@ -149,7 +141,7 @@ class TestReplay:
     def test_needs_the_permission_to_change_invoices(self, client, site_a):
         invoice, _ = open_invoice(site_a)
         event = intent_event(invoice)
-        client.force_login(staff_user(site_a, perms=EVENT_PERMS))
+        client.force_login(billing_staff(site_a, permissions=EVENT_PERMS))
         assert not replay_url_in(client.get(url("list")).content.decode(), event)
         response = client.post(url("replay", event.pk))  # Wagtail turns the refusal into a redirect home
         assert response.status_code == 302 and response["Location"] == reverse("wagtailadmin_home")
