@@ -69,7 +69,10 @@ def stripe_server(localstripe, settings):
     settings.STRIPE_API_BASE = localstripe.url
     settings.STRIPE_NETWORK_RETRIES = 0
     localstripe.flush()
+    deliveries_before = localstripe.deliveries()
     yield localstripe
+    # Before the test's database goes (this teardown runs before the flush of a transactional test).
+    localstripe.settle(deliveries_before)
     localstripe.forget_webhook()
 
 

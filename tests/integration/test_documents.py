@@ -5,9 +5,9 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.urls import reverse
-from invoicing.pdf.document import TaxRow
 
 from invoicing.models import BillingSettings, InvoiceEmailTemplatePage
+from invoicing.pdf.document import TaxRow
 from invoicing.services import invoices as invoice_services
 from invoicing.services.documents import invoice_document, receipt_document
 from invoicing.services.payments import record_manual_payment

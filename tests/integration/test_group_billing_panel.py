@@ -7,7 +7,7 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from invoicing.models import SiteBillingAccess
-from invoicing.services.access import billing_sites
+from invoicing.models.access import billing_sites
 from tests import factories
 from tests.factories import EVERY_BILLING_PERMISSION, UserFactory, open_invoice
 

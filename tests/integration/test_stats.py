@@ -12,8 +12,8 @@ import pytest
 import time_machine
 
 from invoicing.models import Payment, PaymentMethod
+from invoicing.models.access import billing_sites
 from invoicing.services import invoices as invoice_services
-from invoicing.services.access import billing_sites
 from invoicing.services.payments import apply_payment, pay_with_credit, record_manual_payment, record_refund
 from invoicing.services.stats import invoice_stats, month_start, monthly_stats, trailing_months
 from tests.factories import ClientFactory, UserFactory, line, open_invoice
