@@ -19,7 +19,7 @@ from wagtail.models import Page
 from ..conf import invoicing_settings
 from ..mail.kinds import KINDS_WITH_PAY_LINK, EmailKind
 from ..mail.placeholders import PLACEHOLDERS, unknown_placeholders
-from ..mail.sanitize import rich_text_to_plain
+from ..mail.sanitize import rich_text_to_plain, sanitize_rich_text
 from ..pdf.document import Branding
 from .email_preview import preview_email
 
@@ -150,9 +150,18 @@ class InvoiceEmailTemplatePage(Page):
         for kind in EmailKind:
             allowed = PLACEHOLDERS if kind in KINDS_WITH_PAY_LINK else PLACEHOLDERS.keys() - {"pay_link"}
             for part in ("subject", "preheader", "body", "button_label"):
-                unknown = unknown_placeholders(getattr(self, f"{kind.value}_{part}", ""), allowed)
+                text = getattr(self, f"{kind.value}_{part}", "")
+                # The body is checked as the email will use it: sanitising decodes entities, so
+                # "&#123;% now 'Y' %&#125;" becomes "{% now 'Y' %}" there.
+                unknown = unknown_placeholders(sanitize_rich_text(text) if part == "body" else text, allowed)
                 if unknown:
-                    errors[f"{kind.value}_{part}"] = _("Unknown placeholder: %(names)s. Use only: %(allowed)s.") % {
+                    message = _("Unknown placeholder: %(names)s. Use only: %(allowed)s.")
+                    if unknown != unknown_placeholders(text, allowed):
+                        message = _(
+                            "Unknown placeholder: %(names)s (braces written as HTML entities count too). "
+                            "Use only: %(allowed)s."
+                        )
+                    errors[f"{kind.value}_{part}"] = message % {
                         "names": ", ".join(unknown),
                         "allowed": ", ".join(f"{{{name}}}" for name in sorted(allowed)),
                     }

@@ -41,6 +41,8 @@ def deliver(email_id):
         message = build_message(email)
         message.send()
     except EmailRefused as exc:
+        # The reason names the header, never its value: the subject may hold the pay link.
+        logger.warning("Email %s (invoice %s) refused, not sent: %s", email.pk, email.invoice_id, exc)
         return _record_failure(email, str(exc), permanent=True)
     except Exception as exc:  # whatever the backend raises (SMTP, ESP API) is an attempt to retry
         logger.warning("Email %s, attempt %s failed: %s", email.pk, email.attempts, exc)

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.utils import timezone
 from pypdf import PdfReader
 from wagtail.models import Site
 
@@ -202,3 +203,42 @@ def test_an_injection_attempt_in_invoice_data_is_just_text(site_a, send):
     assert "test-only-key" not in html and "test-only-key" not in message.body
     assert "{{ settings.SECRET_KEY }} {pay_link}" in message.body  # values are not expanded again
     assert Invoice.objects.get(pk=invoice.pk).email_sent
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "named"),
+    [
+        ("invoice_body", "<p>&#123;% now 'Y' %&#125;</p>", "{% now 'Y' %}"),
+        ("reminder_body", "<p>&#x7b;&#x7b; settings.SECRET_KEY &#x7d;&#x7d;</p>", "{ settings.SECRET_KEY }"),
+        ("receipt_body", "<p>&lbrace;% debug %&rbrace;</p>", "{% debug %}"),
+    ],
+)
+def test_template_syntax_written_as_entities_is_refused_on_save(site_a, field, value, named):
+    # Sanitising decodes the entities, so the email would carry real template syntax.
+    page = InvoiceEmailTemplatePage.objects.get()
+    setattr(page, field, value)
+    with pytest.raises(ValidationError) as error:
+        page.full_clean()
+    message = error.value.message_dict[field][0]
+    assert named in message and "HTML entities" in message
+
+
+STORED_TEMPLATE_SYNTAX = (
+    "<p>Year &#123;% now 'Y' %&#125; {% now 'Y' %} key {{ settings.SECRET_KEY }} "
+    "{% if True %}shown{% endif %} {client_name}</p>"
+)
+
+
+def test_template_syntax_stored_anyway_is_sent_literally(site_a, send):
+    """Past validation (an import, a data migration, the ORM): the sent email still shows it as text."""
+    InvoiceEmailTemplatePage.objects.update(
+        invoice_subject="{% now 'Y' %} {invoice_number}", invoice_body=STORED_TEMPLATE_SYNTAX
+    )
+    invoice, link = open_invoice(site_a, client=ClientFactory(site=site_a, name="Ada"))
+    message = send(invoice, "invoice", link=link)
+    year = str(timezone.now().year)
+    assert message.subject == f"{{% now 'Y' %}} {invoice.number}"
+    for body in (message.body, html_of(message).replace("&#x27;", "'").replace("&#39;", "'")):
+        assert "Year {% now 'Y' %} {% now 'Y' %} key {{ settings.SECRET_KEY }}" in body
+        assert "{% if True %}shown{% endif %} Ada" in body
+        assert f"Year {year}" not in body and "test-only-key" not in body

@@ -3,6 +3,7 @@ retries with backoff, header injection refused, one receipt per payment, deliver
 
 import base64
 import json
+import logging
 import smtplib
 from datetime import timedelta
 
@@ -166,6 +167,21 @@ def test_a_line_break_in_the_recipient_fails_cleanly(site_a, queue, anymail_outb
     email = queue(invoice, link=link)
     assert anymail_outbox == [] and email.status == OutboundEmail.Status.FAILED
     assert "The recipient contains a line break" in email.last_error
+
+
+def test_a_refused_header_is_logged_without_the_link(site_a, queue, anymail_outbox, caplog):
+    invoice, link = open_invoice(site_a, client=ClientFactory(site=site_a, name="Mallory\r\nBcc: victim@example.com"))
+    page = InvoiceEmailTemplatePage.for_site(site_a)
+    page.invoice_subject = "Invoice for {client_name}: {pay_link}"
+    page.save_revision().publish()
+    with caplog.at_level(logging.WARNING, logger="invoicing.services.delivery"):
+        email = queue(invoice, link=link)
+    assert anymail_outbox == [] and email.status == OutboundEmail.Status.FAILED
+    [record] = [r for r in caplog.records if r.name == "invoicing.services.delivery"]
+    assert record.levelno == logging.WARNING
+    assert str(email.pk) in record.getMessage() and "The subject contains a line break" in record.getMessage()
+    token_part = link.token[-43:]
+    assert token_part not in caplog.text and "/pay/invoice/" not in caplog.text
 
 
 def test_a_payment_sends_exactly_one_receipt_however_often_it_is_applied(

@@ -1,4 +1,5 @@
 import hashlib
+import hmac
 import re
 from datetime import timedelta
 from decimal import Decimal
@@ -10,6 +11,7 @@ from wagtail.models import Site
 from invoicing.core.exceptions import InvalidTransition, PaymentLinkInvalid, PaymentLinkUnusable
 from invoicing.models import BillingSettings, Invoice, PaymentLink, PaymentMethod
 from invoicing.services import invoices as invoice_services
+from invoicing.services import tokens
 from invoicing.services.payments import apply_payment, record_manual_payment
 from invoicing.services.tokens import pay_link_url, resolve_payment_link, revoke_payment_link, rotate_payment_link
 from tests.factories import draft_invoice, make_website, open_invoice
@@ -155,3 +157,35 @@ def test_the_link_uses_the_given_sites_host_when_sites_share_a_page_tree(site_a)
     alias = Site.objects.create(hostname="pay.acme.test", port=8443, root_page=site_a.root_page)
     assert pay_link_url(alias, "INV-X-token") == "http://pay.acme.test:8443/pay/invoice/INV-X-token/"
     assert pay_link_url(site_a, "INV-X-token") == "http://acme.test/pay/invoice/INV-X-token/"
+
+
+def test_the_token_is_drawn_from_the_os_csprng_with_256_bits(site_a, monkeypatch):
+    # Rule 1: a token from random, uuid or a counter could pass the shape test above.
+    calls = []
+
+    def spy(nbytes=None):
+        calls.append(nbytes)
+        return "S" * 43
+
+    monkeypatch.setattr(tokens.secrets, "token_urlsafe", spy)
+    invoice, link = open_invoice(site_a)
+    assert calls == [32]
+    assert link.token == f"INV-{invoice.number}-{'S' * 43}"
+
+
+def test_the_stored_hash_is_compared_in_constant_time(site_a, monkeypatch):
+    invoice, link = open_invoice(site_a)
+    compared = []
+    real_compare_digest = hmac.compare_digest
+
+    def spy(a, b):
+        compared.append((a, b))
+        return real_compare_digest(a, b)
+
+    monkeypatch.setattr(tokens.hmac, "compare_digest", spy)
+    assert resolve_payment_link(link.token, site=site_a) == invoice
+    assert compared == [(invoice.payment_token, hashlib.sha256(link.token.encode()).hexdigest())]
+    # The comparison decides: with a compare that says "different", the right token opens nothing.
+    monkeypatch.setattr(tokens.hmac, "compare_digest", lambda a, b: False)
+    with pytest.raises(PaymentLinkInvalid):
+        resolve_payment_link(link.token, site=site_a)
