@@ -106,3 +106,29 @@ def check_pay_pages(app_configs=None, **kwargs):
         )
         for site in without_pay_page
     ]
+
+
+@checks.register(checks.Tags.security)
+def check_exports_are_private(app_configs=None, **kwargs):
+    """A bulk export holds many clients' invoices: under MEDIA_ROOT or STATIC_ROOT, the web server
+    would hand it to anyone with its URL, past the download view's checks."""
+    from pathlib import Path
+
+    from .services.bulk import exports_storage
+
+    location = getattr(exports_storage(), "location", None)  # a bucket has none: its policy is its own
+    if not location:
+        return []
+    served = [
+        (name, root)
+        for name, root in (("MEDIA_ROOT", settings.MEDIA_ROOT), ("STATIC_ROOT", settings.STATIC_ROOT))
+        if root and Path(location).resolve().is_relative_to(Path(root).resolve())
+    ]
+    return [
+        checks.Error(
+            f"Bulk-export ZIPs are kept in {location}, inside {name} ({root}), which is served publicly.",
+            hint="Set INVOICING_EXPORTS_ROOT (or STORAGES['invoicing_exports']) to a directory that no URL serves.",
+            id="invoicing.E005",
+        )
+        for name, root in served
+    ]

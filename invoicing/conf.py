@@ -6,7 +6,9 @@ Values are read on every access, so ``override_settings`` in tests and settings 
 time are seen at once.
 """
 
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -64,6 +66,13 @@ SETTINGS = [
         0,
         "How many proxies in front append to X-Forwarded-For; the client IP is what the outermost saw.",
     ),
+    Setting(
+        "INVOICING_EXPORTS_ROOT",
+        "",
+        "The private directory of bulk-export ZIPs, outside MEDIA_ROOT and STATIC_ROOT; unset: invoicing-exports"
+        " in the system's temporary directory. Unused when STORAGES has an 'invoicing_exports' storage.",
+    ),
+    Setting("INVOICING_EXPORT_MAX_AGE_HOURS", 24, "Bulk-export ZIPs are deleted this many hours after their job."),
 ]
 DEFAULTS = {setting.name: setting.default for setting in SETTINGS}
 
@@ -100,6 +109,13 @@ class InvoicingSettings:
     def stripe_offline_js(self):
         configured = self.STRIPE_OFFLINE_JS
         return self.uses_localstripe and settings.DEBUG if configured is None else bool(configured)
+
+    @property
+    def exports_root(self):
+        """The temporary directory by default: the module cannot know which of the project's
+        directories its web server leaves unserved, and a temporary one never is. It suits one host
+        whose web and task processes share it (not systemd's PrivateTmp); others set the setting."""
+        return Path(self.INVOICING_EXPORTS_ROOT or Path(tempfile.gettempdir()) / "invoicing-exports")
 
     @property
     def rate_limits(self):

@@ -36,3 +36,10 @@ def reconcile_payments():
     """Run every few minutes (``manage.py reconcile_payments`` from cron): card payments that no
     webhook settled are read again from Stripe and settled once."""
     return asdict(reconcile.reconcile_card_payments())
+
+
+@task()
+def purge_exports():
+    """Run hourly (``manage.py purge_invoicing_exports`` from cron): bulk-export ZIPs older than
+    ``INVOICING_EXPORT_MAX_AGE_HOURS`` are deleted, so that no batch of invoices lingers on disk."""
+    return bulk.purge_expired_archives()

@@ -1,7 +1,6 @@
 """The progress page of a bulk action (a ``BulkJob``): counts, the failures with their reasons, and
 for a PDF export, the ZIP to download. Only the job's creator, or a superuser, may see it."""
 
-from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
@@ -11,8 +10,9 @@ from django.views.generic import TemplateView, View
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.viewsets.base import ViewSet
 
+from ..conf import invoicing_settings
 from ..models import BulkJob, Invoice
-from ..services.bulk import action_label, archive_of
+from ..services.bulk import action_label, archive_expired, archive_for, exports_storage
 
 REFRESH_SECONDS = 2
 
@@ -53,23 +53,32 @@ class BulkJobView(WagtailAdminTemplateMixin, TemplateView):
             {**failure, "url": reverse(inspect_url_name, args=[failure["invoice"]])} for failure in job.failures
         ]
         finished = job.status == BulkJob.Status.DONE
+        downloadable = archive_for(job, self.request.user)
         return super().get_context_data(
             job=job,
             failures=failures,
             remaining=job.total - job.processed,
             refresh_seconds=None if finished else REFRESH_SECONDS,
-            download_url=reverse("invoicing_jobs:download", args=[job.pk]) if archive_of(job) else None,
+            download_url=reverse("invoicing_jobs:download", args=[job.pk]) if downloadable else None,
+            archive_expired=archive_expired(job),
+            export_max_age_hours=invoicing_settings.INVOICING_EXPORT_MAX_AGE_HOURS,
             invoices_url=reverse(Invoice.snippet_viewset.get_url_name("list")),
             **kwargs,
         )
 
 
 class BulkJobDownloadView(View):
+    """The ZIP of a PDF job, from the private exports storage: to its owner (or a superuser) while
+    they bill for every website in it, and never kept by a browser's or a proxy's cache."""
+
     def get(self, request, pk):
-        name = archive_of(job_for(request.user, pk))
-        if not name or not default_storage.exists(name):
+        name = archive_for(job_for(request.user, pk), request.user)
+        storage = exports_storage()
+        if not name or not storage.exists(name):
             raise Http404
-        return FileResponse(default_storage.open(name), as_attachment=True, filename=f"invoices-{pk}.zip")
+        response = FileResponse(storage.open(name), as_attachment=True, filename=f"invoices-{pk}.zip")
+        response["Cache-Control"] = "private, no-store"
+        return response
 
 
 class BulkJobViewSet(ViewSet):

@@ -6,17 +6,20 @@ import logging
 import secrets
 import tempfile
 import zipfile
+from datetime import timedelta
 
+from django.conf import settings
 from django.core.files import File
-from django.core.files.storage import default_storage
+from django.core.files.storage import FileSystemStorage, storages
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from ..conf import invoicing_settings
 from ..core.exceptions import InvoicingError
 from ..models import BulkJob, Invoice
-from ..models.access import scope_to_user
+from ..models.access import billing_sites, scope_to_user
 from .actions import ACTIONS
 from .documents import invoice_pdf, pdf_filename
 from .invoices import describe
@@ -24,6 +27,8 @@ from .invoices import describe
 logger = logging.getLogger(__name__)
 
 EXPORTS_DIR = "invoicing/exports"
+# A project may keep the exports elsewhere (a bucket without public access, say) under this alias.
+EXPORTS_STORAGE = "invoicing_exports"
 
 
 # The archive of PDFs is the one bulk action that is not an action on each invoice (``ACTIONS``).
@@ -94,15 +99,42 @@ def _each_invoice(job, each):
         _record(job, invoice_pk, invoice, _run_one(job, invoice, each))
 
 
+class PrivateExportStorage(FileSystemStorage):
+    """A directory that no URL leads to: a ZIP holds many clients' invoices, so it leaves only
+    through the download view, which checks who asks."""
+
+    def url(self, name):
+        raise ValueError("Bulk exports have no URL; the admin's download view serves them.")
+
+
+def exports_storage():
+    """Where the ZIPs of PDF jobs are kept: the project's ``invoicing_exports`` storage if it
+    defines one, else ``INVOICING_EXPORTS_ROOT``. Never the default storage, whose files production
+    serves to anyone under MEDIA_URL; the system check ``invoicing.E005`` keeps the two apart."""
+    if EXPORTS_STORAGE in settings.STORAGES:
+        return storages[EXPORTS_STORAGE]
+    return PrivateExportStorage(
+        location=invoicing_settings.exports_root, file_permissions_mode=0o600, directory_permissions_mode=0o700
+    )
+
+
 def _build_pdf_archive(job):
-    """Every invoice's PDF in one ZIP, kept in the default storage for the job's owner to download."""
+    """Every invoice's PDF in one ZIP, kept in the private exports storage for the job's owner to
+    download, with the websites it holds: the download checks the owner still bills for each."""
+    sites = set()
+
+    def add_pdf(invoice):
+        archive.writestr(pdf_filename(invoice), invoice_pdf(invoice))
+        sites.add(invoice.site_id)
+
     with tempfile.TemporaryFile() as spool:
         with zipfile.ZipFile(spool, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            _each_invoice(job, lambda invoice: archive.writestr(pdf_filename(invoice), invoice_pdf(invoice)))
+            _each_invoice(job, add_pdf)
         if job.succeeded:
-            # A random name: the file is served only through the owner-checked view, never guessed.
+            # A random name: even in the private storage, a name is never guessed from a job's id.
             name = f"{EXPORTS_DIR}/invoices-{job.pk}-{secrets.token_urlsafe(16)}.zip"
-            job.params = {**job.params, "archive": default_storage.save(name, File(spool, name=name))}
+            saved = exports_storage().save(name, File(spool, name=name))
+            job.params = {**job.params, "archive": saved, "archive_sites": sorted(sites)}
             job.save(update_fields=["params"])
 
 
@@ -127,7 +159,37 @@ def run_bulk_job(job_id):
 
 
 def archive_of(job):
-    """The storage name of a finished PDF job's ZIP, or ``None``."""
+    """The storage name of a finished PDF job's ZIP, or ``None`` (none was made, or it expired)."""
     if job.action != DOWNLOAD_PDFS or job.status != BulkJob.Status.DONE:
         return None
     return job.params.get("archive")
+
+
+def archive_expired(job):
+    """Whether a finished PDF job's ZIP was made, then purged (``purge_expired_archives``)."""
+    finished_pdf_job = job.action == DOWNLOAD_PDFS and job.status == BulkJob.Status.DONE
+    return finished_pdf_job and job.succeeded > 0 and not archive_of(job)
+
+
+def archive_for(job, user):
+    """``job``'s ZIP if ``user`` still bills for every website whose invoices it holds, else
+    ``None``: access withdrawn after the export withdraws the archive too."""
+    name = archive_of(job)
+    held = set(job.params.get("archive_sites", []))
+    if name and held <= set(billing_sites(user).filter(pk__in=held).values_list("pk", flat=True)):
+        return name
+    return None
+
+
+def purge_expired_archives():
+    """Delete the ZIPs of PDF jobs that finished more than ``INVOICING_EXPORT_MAX_AGE_HOURS`` ago:
+    a batch of invoices must not outlive its use on disk. Returns how many were deleted."""
+    finished_before = timezone.now() - timedelta(hours=invoicing_settings.INVOICING_EXPORT_MAX_AGE_HOURS)
+    expired = BulkJob.objects.filter(
+        action=DOWNLOAD_PDFS, status=BulkJob.Status.DONE, finished_at__lt=finished_before, params__has_key="archive"
+    )
+    storage = exports_storage()
+    for job in expired:
+        storage.delete(job.params.pop("archive"))
+        job.save(update_fields=["params"])
+    return len(expired)

@@ -158,6 +158,10 @@ INVOICING_RATE_LIMITS = {
     "token": int(os.environ.get("INVOICING_RATE_LIMIT_PER_LINK", "30")),
 }
 INVOICING_TRUSTED_PROXIES = int(os.environ.get("INVOICING_TRUSTED_PROXIES", "0"))
+# Bulk-export ZIPs: beside, never inside, the served MEDIA_ROOT and STATIC_ROOT (check invoicing.E005);
+# `manage.py purge_invoicing_exports`, hourly from cron, deletes them after this many hours.
+INVOICING_EXPORTS_ROOT = Path(os.environ.get("INVOICING_EXPORTS_ROOT", BASE_DIR / "var" / "private" / "exports"))
+INVOICING_EXPORT_MAX_AGE_HOURS = int(os.environ.get("INVOICING_EXPORT_MAX_AGE_HOURS", "24"))
 
 # Stripe: without a secret key, everything goes to localstripe on this machine (invoicing/conf.py).
 # An empty value means the module's default.

@@ -9,6 +9,7 @@ TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBacken
 EMAIL_BACKEND = "anymail.backends.test.EmailBackend"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"  # noqa: F405
+INVOICING_EXPORTS_ROOT = BASE_DIR / "var" / "test-exports"  # noqa: F405
 WAGTAILADMIN_BASE_URL = "http://testserver"
 ANYMAIL = {"WEBHOOK_SECRET": "tracking:test-secret"}  # the delivery-tracking webhook tests authenticate with it
 # Generous, so that tests never trip over each other's counts; the rate-limit tests lower them.

@@ -1,13 +1,9 @@
 """Bulk actions on invoices, from the listing to the job's progress page. Tasks run at once here
 (django-tasks' Immediate backend), so the page shows the finished job."""
 
-import io
-import zipfile
 from dataclasses import replace
 
-from django.core.files.storage import default_storage
 from django.urls import reverse
-from pypdf import PdfReader
 
 from invoicing.models import BulkJob, Invoice, OutboundEmail, Payment
 from invoicing.services import bulk
@@ -104,32 +100,6 @@ class TestBulkActions:
         )
         assert (job.succeeded, job.failed) == (2, 1)
         assert "is void; only open invoices are sent or reminded." in page
-
-
-class TestPdfArchive:
-    def test_the_zip_holds_each_pdf(self, admin_client, site_a):
-        invoices = [open_invoice(site_a)[0] for _ in range(2)] + [draft_invoice(site_a)]
-        job, page = run(admin_client, "download_pdfs", invoices)
-        download_url = reverse("invoicing_jobs:download", args=[job.pk])
-        assert download_url in page and job.succeeded == 3
-        assert job.params["archive"].startswith("invoicing/exports/")
-        response = admin_client.get(download_url)
-        assert response["Content-Type"] == "application/zip"
-        archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
-        expected = {f"invoice-{i.number}.pdf" for i in invoices[:2]} | {f"invoice-draft-{invoices[2].pk}.pdf"}
-        assert set(archive.namelist()) == expected
-        for invoice in invoices[:2]:
-            text = PdfReader(io.BytesIO(archive.read(f"invoice-{invoice.number}.pdf"))).pages[0].extract_text()
-            assert invoice.number in text
-        default_storage.delete(job.params["archive"])
-
-    def test_only_the_owner_downloads(self, client, admin_client, site_a):
-        invoice, _ = open_invoice(site_a)
-        job, _ = run(admin_client, "download_pdfs", [invoice])
-        client.force_login(billing_staff(site_a))
-        assert client.get(reverse("invoicing_jobs:download", args=[job.pk])).status_code == 404
-        assert client.get(reverse("invoicing_jobs:detail", args=[job.pk])).status_code == 404
-        default_storage.delete(job.params["archive"])
 
 
 class TestScoping:
