@@ -20,6 +20,7 @@ class InvoiceEvent(models.Model):
         VIEWED = "viewed", _("Viewed")
         PAYMENT_STARTED = "payment_started", _("Payment started")
         PAYMENT_FAILED = "payment_failed", _("Payment failed")
+        PAYMENT_CANCELED = "payment_canceled", _("Card payment cancelled")
         PAYMENT_RECEIVED = "payment_received", _("Payment received")
         OVERPAYMENT_CREDITED = "overpayment_credited", _("Overpayment credited")
         PAID = "paid", _("Paid")

@@ -7,7 +7,7 @@ from functools import wraps
 from django.http import Http404, HttpResponseNotAllowed
 
 from ..core.exceptions import PaymentLinkInvalid, PaymentLinkUnusable
-from ..core.lifecycle import COLLECTIBLE_STATES
+from ..core.lifecycle import ClientRequest, client_may
 from ..services.tokens import resolve_payment_link, resolve_receipt_link
 from .headers import protect_token_response
 from .ratelimit import PAY_GROUP, check_request, client_ip
@@ -38,7 +38,7 @@ def render_unusable_link(page, request, error, *, fresh_link_requested=False):
         template="invoicing/pay/link_unusable.html",
         context_overrides={
             "reason": error.message,
-            "can_send_fresh_link": error.link.invoice.status in COLLECTIBLE_STATES,
+            "can_send_fresh_link": client_may(error.link.invoice, ClientRequest.FRESH_LINK),
             "fresh_link_requested": fresh_link_requested,
         },
     )

@@ -10,12 +10,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ..core.exceptions import InvalidTransition, PaymentRejected, ValidationFailed
-from ..core.lifecycle import COLLECTIBLE_STATES
+from ..core.lifecycle import ClientRequest, client_may
 from ..core.money import MoneyError, exponent, format_money, round_money, to_decimal, to_minor_units
 from ..models import BillingSettings, CardPayment, InvoiceEvent
 from ..providers import get_provider
 from .card_payments import sync_card_payment
 from .events import record_event
+from .intents import cancel_intent, under_way
 from .invoices import describe
 from .locking import lock_invoice
 from .payments import PaymentResult
@@ -75,7 +76,7 @@ def start_card_payment(invoice, *, amount=None):
                 if reused:
                     return reused
             else:
-                _cancel(card_payment, provider)
+                cancel_intent(card_payment, provider)
         # A cancelled intent cannot be paid again, so each new one for the same amount needs a new key.
         attempt = invoice.card_payments.filter(amount=amount, currency=invoice.currency, link_version=version).count()
         key = f"invoice-{invoice.pk}-v{version}-{to_minor_units(amount, invoice.currency)}{invoice.currency}-{attempt}"
@@ -114,7 +115,7 @@ def _checkout(intent, provider):
 
 
 def _check_payable(invoice):
-    if invoice.status not in COLLECTIBLE_STATES:
+    if not client_may(invoice, ClientRequest.PAY):
         raise InvalidTransition(
             _("Invoice %(invoice)s is %(status)s and cannot be paid.")
             % {"invoice": describe(invoice), "status": invoice.get_status_display().lower()}
@@ -172,21 +173,7 @@ def _reuse(card_payment, provider):
         card_payment.save(update_fields=["status", "updated_at"])
         return None
     # Processing or succeeded: the webhook, the return URL or the sweep counts it; never charge twice.
-    raise PaymentRejected(_("A card payment for this invoice is already under way; reload this page in a moment."))
-
-
-def _cancel(card_payment, provider):
-    """The customer chose another amount (or the link changed): the old intent must not take money."""
-    try:
-        provider.cancel_intent(card_payment.intent_id)
-    except PaymentRejected as exc:
-        # Stripe refuses to cancel an intent that is processing or paid: let that payment finish.
-        logger.info("Intent %s could not be cancelled: %s", card_payment.intent_id, exc)
-        raise PaymentRejected(
-            _("A card payment for this invoice is already under way; reload this page in a moment.")
-        ) from exc
-    card_payment.status = Status.CANCELED
-    card_payment.save(update_fields=["status", "updated_at"])
+    raise under_way()
 
 
 MESSAGES = {

@@ -11,6 +11,7 @@ from ..core.money import SUPPORTED_CURRENCIES
 from ..core.totals import compute_totals
 from ..models import BillingSettings, Invoice, InvoiceEvent, InvoiceLine, PaymentLink
 from .events import record_event
+from .intents import cancel_live_intents
 from .locking import lock_invoice
 from .numbering import assign_number
 from .tokens import end_payment_link, open_new_link
@@ -150,6 +151,7 @@ def void_invoice(invoice, *, reason, by=None):
                 _("Invoice %(invoice)s has received %(paid)s %(currency)s; refund the payments before voiding it.")
                 % {"invoice": describe(invoice), "paid": invoice.amount_paid, "currency": invoice.currency}
             )
+        cancel_live_intents(invoice)
         transition(invoice, InvoiceStatus.VOID)
         invoice.closed_at = timezone.now()
         invoice.close_reason = reason.strip()
@@ -163,6 +165,8 @@ def void_invoice(invoice, *, reason, by=None):
 def mark_uncollectible(invoice, *, reason="", by=None):
     with transaction.atomic():
         lock_invoice(invoice)
+        ensure_transition(invoice, InvoiceStatus.UNCOLLECTIBLE)
+        cancel_live_intents(invoice)
         transition(invoice, InvoiceStatus.UNCOLLECTIBLE)
         invoice.closed_at = timezone.now()
         invoice.close_reason = (reason or "").strip()

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from ..conf import invoicing_settings
 from ..core.exceptions import InvalidTransition
-from ..core.lifecycle import COLLECTIBLE_STATES
+from ..core.lifecycle import COLLECTIBLE_STATES, ClientRequest, client_may
 from ..mail.compose import compose_email
 from ..mail.kinds import EmailKind
 from ..models import BillingSettings, InvoiceEmailTemplatePage, OutboundEmail
@@ -98,11 +98,12 @@ def queue_receipt(payment, *, link=None):
 def send_fresh_link(link):
     """A client on the recovery page asked for a fresh link. Returns whether one was queued.
 
-    It goes only to the address on file, at most once per invoice per interval, and only for
-    invoices that can still be paid; the page answers the same whatever happens here.
+    It goes only to the address on file, at most once per invoice per interval, and only where
+    the invoice's state lets a client ask for one (``CLIENT_REQUESTS``); the page answers the same
+    whatever happens here.
     """
     invoice = link.invoice
-    if invoice.status not in COLLECTIBLE_STATES:
+    if not client_may(invoice, ClientRequest.FRESH_LINK):
         return False
     if not cache.add(f"invoicing:fresh-link:{invoice.pk}", True, timeout=fresh_link_interval().total_seconds()):
         logger.info("Fresh link for invoice %s refused: one was sent recently", invoice.pk)

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
-from ..core.lifecycle import InvoiceStatus
+from ..core.lifecycle import ClientRequest, client_may
 from ..settings import BillingSettings
 from .checkout import card_payment_processing, minimum_partial_amount
 from .payments import credit_balance
@@ -24,8 +24,8 @@ class PayOptions:
 
 def pay_options(invoice) -> PayOptions:
     billing = BillingSettings.for_site(invoice.site)
-    open_balance = invoice.status == InvoiceStatus.OPEN and invoice.amount_due > 0
-    processing = invoice.status == InvoiceStatus.OPEN and card_payment_processing(invoice)
+    open_balance = client_may(invoice, ClientRequest.PAY)
+    processing = open_balance and card_payment_processing(invoice)
     can_pay = open_balance and not processing
     credit = credit_balance(invoice.client, invoice.currency) if can_pay and billing.credit_enabled else Decimal(0)
     card = can_pay and billing.stripe_enabled
@@ -41,7 +41,7 @@ def pay_options(invoice) -> PayOptions:
 def refusal(invoice, *, method):
     """Why a ``method`` ("card" or "credit") payment cannot be taken for ``invoice`` now, or ""."""
     billing = BillingSettings.for_site(invoice.site)
-    if invoice.status != InvoiceStatus.OPEN or invoice.amount_due <= 0:
+    if not client_may(invoice, ClientRequest.PAY):
         return _("This invoice is %(status)s; nothing can be paid on it here.") % {
             "status": invoice.get_status_display().lower()
         }

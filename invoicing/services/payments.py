@@ -12,10 +12,11 @@ from django.utils.translation import gettext as _
 
 from ..core import signals
 from ..core.exceptions import InvalidTransition, PaymentRejected, ValidationFailed
-from ..core.lifecycle import COLLECTIBLE_STATES, InvoiceStatus
+from ..core.lifecycle import COLLECTIBLE_STATES, ClientRequest, InvoiceStatus, client_may
 from ..core.money import MoneyError, format_money, round_money, to_decimal
 from ..models import CardPayment, Client, CreditEntry, InvoiceEvent, Payment, PaymentLink, PaymentMethod, Refund
 from .events import record_event
+from .intents import cancel_live_intents
 from .invoices import describe, send_after_commit, transition
 from .locking import lock_invoice
 from .outbox import queue_receipt
@@ -156,6 +157,8 @@ def record_manual_payment(invoice, *, reason, by, amount=None, reference=""):
                 _("A card payment for %(invoice)s is still processing; wait for it to finish.")
                 % {"invoice": describe(invoice)}
             )
+        # The balance changes outside the card flow: an intent for the old one must not take money.
+        cancel_live_intents(invoice)
         return apply_payment(
             invoice,
             method=PaymentMethod.MANUAL,
@@ -177,7 +180,7 @@ def pay_with_credit(invoice, *, amount=None, by=None):
         # The client row serialises every spend of the same wallet.
         Client.objects.select_for_update().get(pk=invoice.client_id)
         lock_invoice(invoice)
-        if invoice.status not in COLLECTIBLE_STATES:
+        if not client_may(invoice, ClientRequest.PAY):
             raise InvalidTransition(
                 _("Invoice %(invoice)s is %(status)s and cannot be paid.")
                 % {"invoice": describe(invoice), "status": invoice.get_status_display().lower()}
