@@ -137,7 +137,16 @@ def _intent_changed(event, intent_data, provider):
 
 def _charge_refunded(event, charge_data, provider):
     """Each refund of the charge is recorded once, by its id, however often this arrives."""
-    card_payment = _card_payment(event, charge_data.get("payment_intent"))
+    return _record_refunds(event, charge_data.get("payment_intent"), provider)
+
+
+def _refund_updated(event, refund_data, provider):
+    """A refund that was pending when ``charge.refunded`` came is recorded once it succeeds."""
+    return _record_refunds(event, refund_data.get("payment_intent"), provider)
+
+
+def _record_refunds(event, intent_id, provider):
+    card_payment = _card_payment(event, intent_id)
     if card_payment is None:
         logger.info("Stripe event %s is about a charge we did not start", event.event_id)
         return Status.IGNORED
@@ -147,7 +156,8 @@ def _charge_refunded(event, charge_data, provider):
         card_payment.refresh_from_db()
         if card_payment.payment is None:
             raise PaymentRejected(_("A refund arrived for a payment that never succeeded."))
-    # Listed from Stripe: events of recent API versions no longer carry the refunds.
+    # Listed from Stripe: events of recent API versions no longer carry the refunds. Only a refund
+    # that succeeded has left us; a pending one may still fail, and its update event comes later.
     for refund in provider.list_refunds(card_payment.intent_id):
         if refund.status == "succeeded":
             record_refund(
@@ -162,4 +172,6 @@ HANDLERS = {
     "payment_intent.processing": _intent_changed,
     "payment_intent.canceled": _intent_changed,
     "charge.refunded": _charge_refunded,
+    "charge.refund.updated": _refund_updated,
+    "refund.updated": _refund_updated,
 }

@@ -1,6 +1,8 @@
 """Paying by card against localstripe over HTTP: the intent is made on the server for the amount
 the server computes, and only the intent fetched back from Stripe counts."""
 
+import logging
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -215,6 +217,43 @@ def test_an_intent_whose_metadata_points_elsewhere_is_refused(site_a, stripe_ser
     with pytest.raises(PaymentRejected, match="does not match"):
         complete_card_payment(invoice, checkout.intent_id)
     assert not Payment.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "change, mismatch",
+    [
+        ({"amount": Decimal("50.00"), "amount_received": Decimal("50.00")}, "amount"),
+        ({"amount_received": Decimal("99.99")}, "amount_received"),
+        ({"currency": "USD"}, "currency"),
+        ({"livemode": True}, "livemode"),
+    ],
+    ids=["amount", "amount_received", "currency", "livemode"],
+)
+def test_a_succeeded_intent_for_another_amount_currency_or_mode_is_refused(
+    site_a, stripe_server, monkeypatch, caplog, change, mismatch
+):
+    """The intent fetched on the return URL counts only if each of these matches what we started.
+
+    The intent is localstripe's, paid for real, then changed on its way back from the provider:
+    localstripe always runs in test mode, always receives exactly the amount, and its update API
+    stores a new amount or currency untyped, so it cannot report such an intent itself.
+    """
+    invoice, _link = open_invoice(site_a, lines=[line(unit_price="100.00")])
+    checkout = start_card_payment(invoice)
+    stripe_server.pay(checkout.intent_id)
+    retrieve_intent = StripeProvider.retrieve_intent
+    monkeypatch.setattr(
+        StripeProvider, "retrieve_intent", lambda self, intent_id: replace(retrieve_intent(self, intent_id), **change)
+    )
+
+    with caplog.at_level(logging.ERROR, logger="invoicing"), pytest.raises(PaymentRejected, match="does not match"):
+        complete_card_payment(invoice, checkout.intent_id)
+
+    assert f"does not match invoice {invoice.pk}: {mismatch}\n" in caplog.text  # this field alone
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.OPEN and invoice.amount_paid == 0
+    assert not Payment.objects.exists()
+    assert CardPayment.objects.get(intent_id=checkout.intent_id).payment is None
 
 
 def test_void_invoice_cannot_start_a_payment(site_a, stripe_server):

@@ -9,6 +9,7 @@ end). localstripe never sends ``charge.refunded``, so that event is built here f
 import json
 import logging
 import time
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 from io import StringIO
@@ -20,9 +21,10 @@ from django.utils import timezone
 
 from invoicing.core.lifecycle import InvoiceStatus
 from invoicing.models import BillingSettings, CardPayment, CreditEntry, InvoiceEvent, Payment, Refund, StripeEvent
+from invoicing.providers.stripe import StripeProvider
 from invoicing.services.checkout import complete_card_payment, start_card_payment
 from invoicing.services.invoices import void_invoice
-from invoicing.services.payments import record_manual_payment
+from invoicing.services.payments import pay_with_credit, record_manual_payment
 from invoicing.services.stripe_events import replay_stripe_event
 from tests.conftest import STRIPE_WEBHOOK_SECRET
 from tests.factories import line, open_invoice
@@ -126,6 +128,73 @@ def test_a_bad_or_old_signature_gets_400_and_writes_nothing(site_a, stripe_serve
     assert not StripeEvent.objects.exists() and not Payment.objects.exists()
 
 
+def test_a_delivery_without_a_signature_header_gets_400_and_writes_nothing(site_a, stripe_server, client):
+    """A forged, unsigned ``payment_intent.succeeded`` must not mark the invoice paid."""
+    invoice, checkout = paid_intent(site_a, stripe_server)
+    event = event_for(stripe_server, "payment_intent.succeeded", checkout.intent_id)
+
+    response = client.post(URL, data=json.dumps(event).encode(), content_type="application/json")
+
+    assert response.status_code == 400
+    assert not StripeEvent.objects.exists() and not Payment.objects.exists()
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.OPEN and invoice.amount_paid == 0
+
+
+@pytest.mark.parametrize(
+    "ahead, accepted",
+    [(600, False), (60, True)],
+    ids=["10 min ahead: refused", "1 min ahead (clock skew): accepted"],
+)
+def test_a_timestamp_more_than_300_s_ahead_is_refused(site_a, stripe_server, client, ahead, accepted):
+    """Stripe's library refuses only old timestamps; one far in the future would outlive the tolerance."""
+    invoice, checkout = paid_intent(site_a, stripe_server)
+    event = event_for(stripe_server, "payment_intent.succeeded", checkout.intent_id)
+
+    response = deliver(client, event, timestamp=int(time.time()) + ahead)
+
+    invoice.refresh_from_db()
+    if accepted:
+        assert response.status_code == 200
+        assert invoice.status == InvoiceStatus.PAID and StripeEvent.objects.get().status == "processed"
+    else:
+        assert response.status_code == 400
+        assert not StripeEvent.objects.exists() and not Payment.objects.exists()
+        assert invoice.status == InvoiceStatus.OPEN
+
+
+@pytest.mark.parametrize(
+    "change, mismatch",
+    [
+        ({"amount": 5000, "amount_received": 5000}, "amount"),
+        ({"amount_received": 5000}, "amount_received"),
+        ({"currency": "usd"}, "currency"),
+        ({"livemode": True}, "livemode"),
+    ],
+    ids=["amount", "amount_received", "currency", "livemode"],
+)
+def test_a_signed_success_for_another_amount_currency_or_mode_counts_nothing(
+    site_a, stripe_server, client, caplog, change, mismatch
+):
+    """Stripe's signed word is checked like any other: each field alone stops the payment.
+
+    The event is localstripe's own, changed here: localstripe always reports test mode, receives
+    exactly the amount, and cannot change an intent's amount or currency in a typed way.
+    """
+    invoice, checkout = paid_intent(site_a, stripe_server)
+    event = event_for(stripe_server, "payment_intent.succeeded", checkout.intent_id)
+    event["data"]["object"].update(change)
+
+    with caplog.at_level(logging.ERROR, logger="invoicing"):
+        assert deliver(client, event).status_code == 200
+
+    stored = StripeEvent.objects.get()
+    assert stored.status == "ignored" and "does not match" in stored.error
+    assert f"does not match invoice {invoice.pk}: {mismatch}\n" in caplog.text  # this field alone
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.OPEN and invoice.amount_paid == 0 and not Payment.objects.exists()
+
+
 def test_a_tampered_body_gets_400(site_a, stripe_server, client):
     _invoice, checkout = paid_intent(site_a, stripe_server)
     event = event_for(stripe_server, "payment_intent.succeeded", checkout.intent_id)
@@ -226,10 +295,17 @@ def test_two_partial_refunds_count_once_each(site_a, stripe_server, client):
 
 
 @pytest.mark.parametrize("policy", ["credit", "refund"])
-def test_money_for_a_voided_invoice_is_credited_or_refunded_and_alerted(site_a, stripe_server, client, caplog, policy):
+def test_money_for_a_voided_invoice_is_credited_or_refunded_and_alerted(
+    site_a, stripe_server, client, caplog, monkeypatch, policy
+):
+    """Voiding cancels the live intents first (test_closing_cancels_intents.py), so Stripe cannot
+    take money for a void invoice here. The cancellation is switched off to stand for money that
+    arrives anyway (a charge Stripe made in a race, a payment made outside this module): it must
+    still become credit or go back to the card, and raise an alert."""
     BillingSettings.objects.filter(site=site_a).update(late_card_payments=policy)
     invoice, _link = open_invoice(site_a, lines=[line(unit_price="80.00")])
     checkout = start_card_payment(invoice)
+    monkeypatch.setattr("invoicing.services.invoices.cancel_live_intents", lambda invoice: None)
     void_invoice(invoice, reason="Ordered twice")
     stripe_server.pay(checkout.intent_id)  # the customer's tab was still open: money arrives anyway
 
@@ -302,9 +378,12 @@ def test_an_intent_cancelled_in_stripe_is_marked_and_a_new_one_is_started(site_a
 
 def test_a_card_payment_for_an_invoice_paid_meanwhile_becomes_credit(site_a, stripe_server, admin_user, caplog):
     invoice, _link = open_invoice(site_a, lines=[line(unit_price="60.00")])
+    # The client has 60.00 of credit: another invoice of theirs was overpaid.
+    overpaid, _ = open_invoice(site_a, client=invoice.client, lines=[line(unit_price="10.00")])
+    record_manual_payment(overpaid, reason="Bank transfer", by=admin_user, amount=Decimal("70.00"))
     checkout = start_card_payment(invoice)
-    record_manual_payment(invoice, reason="Paid by bank transfer", by=admin_user)
-    stripe_server.pay(checkout.intent_id)  # and by card, in a tab left open
+    pay_with_credit(invoice)  # in one tab, with their credit
+    stripe_server.pay(checkout.intent_id)  # and by card, in another tab left open
 
     with caplog.at_level(logging.WARNING, logger="invoicing"):
         outcome = complete_card_payment(invoice, checkout.intent_id)
@@ -312,5 +391,35 @@ def test_a_card_payment_for_an_invoice_paid_meanwhile_becomes_credit(site_a, str
     assert outcome.status == "succeeded" and outcome.result.credited == Decimal("60.00")
     invoice.refresh_from_db()
     assert invoice.status == InvoiceStatus.PAID and invoice.amount_paid == Decimal("60.00")
-    assert CreditEntry.objects.balance(invoice.client, "EUR") == Decimal("60.00")
+    assert CreditEntry.objects.balance(invoice.client, "EUR") == Decimal("60.00")  # 60 spent, 60 back
     assert "credit" in caplog.text
+
+
+def test_a_pending_refund_counts_only_once_it_succeeds(site_a, stripe_server, client, monkeypatch):
+    """A pending refund may still fail: it is not recorded until Stripe says it succeeded.
+
+    localstripe's refunds succeed at once, so its listing is shown here as Stripe shows a
+    refund still on its way (bank transfers, some cards), then as it completes.
+    """
+    invoice, checkout = paid_intent(site_a, stripe_server, lines=[line(unit_price="100.00")])
+    refund = stripe_server.refund(checkout.intent_id, 4000)
+    list_refunds = StripeProvider.list_refunds
+    monkeypatch.setattr(
+        StripeProvider,
+        "list_refunds",
+        lambda self, intent_id: [replace(r, status="pending") for r in list_refunds(self, intent_id)],
+    )
+
+    assert deliver(client, charge_refunded_event(stripe_server, checkout.intent_id, 1)).status_code == 200
+
+    assert not Refund.objects.exists()
+    assert Payment.objects.get().refundable_amount == Decimal("100.00")
+    assert not invoice.events.filter(kind=InvoiceEvent.Kind.REFUNDED).exists()
+
+    monkeypatch.setattr(StripeProvider, "list_refunds", list_refunds)
+    updated = {"id": "evt_refund_done", "type": "charge.refund.updated", "data": {"object": refund}}
+    assert deliver(client, updated).status_code == 200
+    assert deliver(client, {**updated, "id": "evt_refund_done_again"}).status_code == 200
+
+    assert list(Refund.objects.values_list("provider_reference", "amount")) == [(refund["id"], Decimal("40.00"))]
+    assert invoice.events.filter(kind=InvoiceEvent.Kind.REFUNDED).count() == 1
