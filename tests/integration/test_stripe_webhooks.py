@@ -16,6 +16,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import DatabaseError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -423,3 +424,42 @@ def test_a_pending_refund_counts_only_once_it_succeeds(site_a, stripe_server, cl
 
     assert list(Refund.objects.values_list("provider_reference", "amount")) == [(refund["id"], Decimal("40.00"))]
     assert invoice.events.filter(kind=InvoiceEvent.Kind.REFUNDED).count() == 1
+
+
+def test_a_stale_failure_arriving_alone_is_checked_against_stripe(site_a, stripe_server, client):
+    """News of a failed attempt, delivered after the intent succeeded (the success event still on
+    its way): the intent is read again from Stripe, which says it is paid."""
+    invoice, checkout = paid_intent(site_a, stripe_server)
+    stale = event_for(stripe_server, "payment_intent.succeeded", checkout.intent_id)
+    stale.update(id="evt_stale_failure", type="payment_intent.payment_failed")
+    stale["data"]["object"].update(status="requires_payment_method", last_payment_error={"message": "Card declined."})
+
+    assert deliver(client, stale).status_code == 200
+
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.PAID and Payment.objects.count() == 1
+    assert not invoice.events.filter(kind=InvoiceEvent.Kind.PAYMENT_FAILED).exists()
+
+
+def test_the_event_and_its_effect_commit_together(site_a, stripe_server, client, monkeypatch):
+    """If the inbox row cannot be written, the payment it carried is not counted either, and
+    Stripe's next delivery counts it once."""
+    invoice, checkout = paid_intent(site_a, stripe_server)
+    event = event_for(stripe_server, "payment_intent.succeeded", checkout.intent_id)
+    save = StripeEvent.save
+
+    def save_failing_when_processed(self, *args, **kwargs):
+        if self.status == "processed":
+            raise DatabaseError("disk full")
+        return save(self, *args, **kwargs)
+
+    monkeypatch.setattr(StripeEvent, "save", save_failing_when_processed)
+    assert deliver(client, event).status_code == 500
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.OPEN and not Payment.objects.exists()
+    assert StripeEvent.objects.get().status == "failed"
+
+    monkeypatch.setattr(StripeEvent, "save", save)
+    assert deliver(client, event).status_code == 200
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.PAID and Payment.objects.count() == 1
