@@ -3,6 +3,7 @@ revealing nothing, and at most one email per invoice per interval."""
 
 import re
 from datetime import timedelta
+from decimal import Decimal
 from urllib.parse import urlsplit
 
 import pytest
@@ -12,6 +13,7 @@ from django.utils import timezone
 
 from invoicing.models import OutboundEmail, PaymentLink
 from invoicing.services import invoices as invoice_services
+from invoicing.services.payments import record_manual_payment
 from invoicing.services.tokens import revoke_payment_link
 from tests.factories import ClientFactory, open_invoice
 
@@ -90,14 +92,45 @@ def test_asking_again_within_the_interval_sends_nothing_more(
     assert len(anymail_outbox) == 2
 
 
-def test_a_void_invoice_gets_no_fresh_link(site_a, client, anymail_outbox, django_capture_on_commit_callbacks):
-    invoice, link = open_invoice(site_a)
-    invoice_services.void_invoice(invoice, reason="Cancelled")
-    page = client.get(path_of(link.url), HTTP_HOST="acme.test").content.decode()
-    assert "Send me a fresh link" not in page and "contact the sender" in page
+def expire(invoice):
+    PaymentLink.objects.filter(invoice=invoice).update(expires_at=timezone.now() - timedelta(minutes=1))
+
+
+# Each state an invoice's old link can find it in, and whether a client may ask for a fresh link
+# there (``CLIENT_REQUESTS``): only while something is due on an open invoice.
+STATES = {
+    "open": (expire, True),
+    "partly paid": (
+        lambda invoice: record_manual_payment(invoice, reason="Bank transfer", by=None, amount=Decimal("40.00")),
+        True,
+    ),
+    "paid": (lambda invoice: (record_manual_payment(invoice, reason="Bank transfer", by=None), expire(invoice)), False),
+    "void": (lambda invoice: invoice_services.void_invoice(invoice, reason="Cancelled"), False),
+    "written off": (
+        lambda invoice: (invoice_services.mark_uncollectible(invoice, reason="Client vanished"), expire(invoice)),
+        False,
+    ),
+}
+
+
+@pytest.mark.parametrize("state", STATES)
+def test_a_fresh_link_is_offered_and_sent_only_while_the_invoice_is_open(
+    state, site_a, client, anymail_outbox, django_capture_on_commit_callbacks
+):
+    invoice, link = open_invoice(site_a, allow_partial_payments=True)
+    bring_to_state, allowed = STATES[state]
+    bring_to_state(invoice)
+    anymail_outbox.clear()
+
+    page = client.get(path_of(link.url), HTTP_HOST="acme.test")
+    assert page.status_code == 410
+    assert ("Send me a fresh link" in page.content.decode()) is allowed
     with django_capture_on_commit_callbacks(execute=True):
         response = ask_for_fresh_link(client, link)
-    assert response.status_code == 410 and anymail_outbox == [] and not OutboundEmail.objects.exists()
+
+    assert response.status_code == 410
+    sent = OutboundEmail.objects.filter(trigger=OutboundEmail.Trigger.FRESH_LINK)
+    assert sent.exists() is allowed and (len(anymail_outbox) == 1) is allowed
 
 
 def test_unknown_tokens_get_a_404_and_working_links_send_nothing(site_a, client, anymail_outbox):

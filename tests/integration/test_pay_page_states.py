@@ -13,10 +13,11 @@ import pytest
 from django.test import Client
 
 from invoicing.checks import check_stripe_keys
+from invoicing.core.exceptions import InvalidTransition
 from invoicing.models import BillingSettings, CardPayment
 from invoicing.services.checkout import start_card_payment
 from invoicing.services.invoices import mark_uncollectible
-from invoicing.services.payments import record_manual_payment
+from invoicing.services.payments import pay_with_credit, record_manual_payment
 from tests.factories import ClientFactory, line, open_invoice
 
 pytestmark = pytest.mark.django_db
@@ -92,6 +93,10 @@ def test_an_uncollectible_invoice_says_so_and_takes_no_payment_here(client, site
     assert "card-form" not in body
     response = post(client, link.url + "card/")
     assert response.status_code == 409 and "uncollectible" in response.json()["error"]
+    # The services refuse too, whatever a caller skipped.
+    for pay in (start_card_payment, pay_with_credit):
+        with pytest.raises(InvalidTransition, match="uncollectible"):
+            pay(invoice)
 
 
 def test_a_processing_card_payment_shows_processing_and_no_second_pay_button(client, site_a, stripe_server):

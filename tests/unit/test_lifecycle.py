@@ -1,4 +1,11 @@
-from invoicing.core.lifecycle import ALLOWED_TRANSITIONS, COLLECTIBLE_STATES, InvoiceStatus, can_transition
+from invoicing.core.lifecycle import (
+    ALLOWED_TRANSITIONS,
+    CLIENT_REQUESTS,
+    COLLECTIBLE_STATES,
+    ClientRequest,
+    InvoiceStatus,
+    can_transition,
+)
 
 
 def test_every_state_has_a_row_in_the_transition_table():
@@ -16,3 +23,9 @@ def test_nothing_returns_to_draft():
 
 def test_only_open_and_uncollectible_invoices_collect_money():
     assert {InvoiceStatus.OPEN, InvoiceStatus.UNCOLLECTIBLE} == COLLECTIBLE_STATES
+
+
+def test_every_state_says_what_a_client_may_ask_for_and_only_an_open_invoice_allows_anything():
+    assert set(CLIENT_REQUESTS) == set(InvoiceStatus)
+    for request in ClientRequest:
+        assert {state for state, allowed in CLIENT_REQUESTS.items() if request in allowed} == {InvoiceStatus.OPEN}
