@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
+from invoicing.admin.jobs import BulkJobDownloadView
 from invoicing.checks import check_exports_are_private
 from invoicing.models import BulkJob, SiteBillingAccess
 from invoicing.services import bulk
@@ -80,6 +81,15 @@ class TestDownload:
         for invoice in invoices[:2]:
             text = PdfReader(io.BytesIO(archive.read(f"invoice-{invoice.number}.pdf"))).pages[0].extract_text()
             assert invoice.number in text
+
+    def test_the_view_itself_forbids_caching(self, rf, site_a, admin_user):
+        # Wagtail's admin URLs add never_cache; the view must not depend on where it is mounted.
+        job = export([open_invoice(site_a)[0]], by=admin_user)
+        request = rf.get(download_url(job))
+        request.user = admin_user
+        response = BulkJobDownloadView.as_view()(request, pk=job.pk)
+        assert response["Cache-Control"] == "private, no-store"
+        response.close()
 
     def test_anonymous_is_sent_to_the_login_page(self, client, site_a, admin_user):
         job = export([open_invoice(site_a)[0]], by=admin_user)
