@@ -1,10 +1,11 @@
 from decimal import Decimal
 
 import pytest
+from django.db import IntegrityError, transaction
 
 from invoicing.core import signals
 from invoicing.core.exceptions import InvalidTransition, PaymentRejected, ValidationFailed
-from invoicing.models import CreditEntry, Invoice, Payment, PaymentMethod, Refund
+from invoicing.models import CreditEntry, Invoice, Payment, PaymentMethod, Refund, StripeEvent
 from invoicing.services import invoices as invoice_services
 from invoicing.services.payments import (
     apply_payment,
@@ -55,6 +56,29 @@ def test_applying_the_same_payment_twice_records_it_once(site_a):
     assert invoice.amount_paid == Decimal("40.00")
     assert Payment.objects.count() == 1
     assert invoice.events.filter(kind="payment_received").count() == 1
+
+
+def test_the_database_itself_refuses_a_second_payment_refund_or_event_with_the_same_reference(site_a):
+    """The last line behind the row locks: writes that skip the services still cannot count twice."""
+    invoice, _ = open_invoice(site_a)
+    payment = pay(invoice, "40.00").payment
+    Refund.objects.create(payment=payment, amount=Decimal("1.00"), provider_reference="re_1")
+    StripeEvent.objects.create(event_id="evt_1", type="payment_intent.succeeded", payload={})
+    duplicates = [
+        lambda: Payment.objects.create(
+            invoice=invoice,
+            method=PaymentMethod.STRIPE,
+            amount=Decimal("40.00"),
+            currency="EUR",
+            provider_reference="pi_1",
+        ),
+        lambda: Refund.objects.create(payment=payment, amount=Decimal("1.00"), provider_reference="re_1"),
+        lambda: StripeEvent.objects.create(event_id="evt_1", type="payment_intent.succeeded", payload={}),
+    ]
+    for duplicate in duplicates:
+        with pytest.raises(IntegrityError), transaction.atomic():
+            duplicate()
+    assert (Payment.objects.count(), Refund.objects.count(), StripeEvent.objects.count()) == (1, 1, 1)
 
 
 def test_a_reference_reused_for_another_invoice_or_amount_is_rejected(site_a):
