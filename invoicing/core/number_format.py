@@ -11,7 +11,9 @@ from django.utils.translation import gettext_lazy as _
 
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 NUMBER = re.compile(r"number(?::0?(\d{1,2}))?")
-ALLOWED_CHARS = re.compile(r"[A-Za-z0-9_.\-]*")
+# The characters of an invoice number: all of them go into its payment link (``TOKEN_PATTERN``).
+NUMBER_CHARS = r"[A-Za-z0-9_.\-]"
+ALLOWED_CHARS = re.compile(f"{NUMBER_CHARS}*")
 PREFIX_CHARS = re.compile(r"[A-Za-z0-9\-]*")
 # An empty prefix takes one separator beside it along: "{prefix}-{year}" gives "2026", not "-2026".
 EMPTY_PREFIX = re.compile(r"\{prefix\}[_.\-]|[_.\-]?\{prefix\}")

@@ -9,13 +9,19 @@ host project can print one.
 import logging
 import re
 
-# ``INV-{invoice number}-{43 url-safe characters}``: the token of a payment link.
-TOKEN_PATTERN = re.compile(r"INV-[A-Za-z0-9_.\-]{1,64}-[A-Za-z0-9_\-]{43}")
+from .number_format import MAX_RESULT_LENGTH, NUMBER_CHARS
+
+# ``INV-{invoice number}-{43 url-safe characters}``: the token of a payment link, the one pattern
+# that links are made and opened with (the number's characters are those a number format allows).
+TOKEN_PATTERN = re.compile(rf"INV-{NUMBER_CHARS}{{1,{MAX_RESULT_LENGTH}}}-[A-Za-z0-9_\-]{{43}}")
+# What logs lose is wider: anything shaped like a token, even mistyped or cut short, and the whole
+# path segment after ``/invoice/``, whatever it holds. Most of a secret is still a secret.
+LOGGED_TOKEN = re.compile(r"(?<=/invoice/)[^/?#\"'<>]+|INV-[^\s/?#&\"'<>]+")
 REDACTED = "INV-[redacted]"
 
 
 def redact(value):
-    return TOKEN_PATTERN.sub(REDACTED, value) if isinstance(value, str) else value
+    return LOGGED_TOKEN.sub(REDACTED, value) if isinstance(value, str) else value
 
 
 def redact_record(record):

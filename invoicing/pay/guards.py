@@ -5,6 +5,7 @@ import logging
 from functools import wraps
 
 from django.http import Http404, HttpResponseNotAllowed
+from django.urls import get_resolver
 
 from ..core.exceptions import PaymentLinkInvalid, PaymentLinkUnusable
 from ..core.lifecycle import ClientRequest, client_may
@@ -46,6 +47,12 @@ def render_unusable_link(page, request, error, *, fresh_link_requested=False):
     return response
 
 
+def not_found(request):
+    """The project's own 404 page, as for any unknown URL, here with the token pages' headers:
+    the URL of a bad token may still hold most of a real one."""
+    return get_resolver().resolve_error_handler(404)(request, Http404())
+
+
 def guarded(*, methods=("GET",)):
     """A token route: every call counts against the rate limits first, a method not in
     ``methods`` is a 405, and every answer gets the token pages' protective headers."""
@@ -58,7 +65,11 @@ def guarded(*, methods=("GET",)):
                 return limited
             if request.method not in methods:
                 return protect_token_response(HttpResponseNotAllowed(methods))
-            return protect_token_response(view(page, request, token))
+            try:
+                response = view(page, request, token)
+            except Http404:
+                response = not_found(request)
+            return protect_token_response(response)
 
         return wrapper
 

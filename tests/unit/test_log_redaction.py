@@ -62,3 +62,20 @@ def test_other_arguments_are_left_as_they_are(collected):
     assert lines == ["3 invoices, 12.5%"]
     record = logging.getLogger("somewhere.else").makeRecord("x", logging.INFO, "f", 1, "%s", (Unprintable(),), None)
     assert isinstance(record.args[0], Unprintable)  # made without calling str() on it
+
+
+@pytest.mark.parametrize(
+    "logged",
+    [
+        f"/pay/invoice/{TOKEN[:-1]}/",  # one character short: a mistyped link
+        f"/pay/invoice/{TOKEN}x/card/",  # one too many
+        f"/pay/invoice/{TOKEN.replace('INV-', 'inv-')}/",  # a different prefix
+        "/pay/invoice/INV-GL X-2026-00001-" + "b" * 43 + "/",  # a number a link cannot carry (old settings)
+        f"GET {TOKEN[:-2]} again",
+    ],
+)
+def test_near_valid_tokens_are_redacted_too(collected, logged):
+    logger, lines = collected
+    logger.warning("Not Found: %s", logged)
+    assert REDACTED in lines[0]
+    assert "a" * 20 not in lines[0] and "b" * 20 not in lines[0]  # no part of the secret
