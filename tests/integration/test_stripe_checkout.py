@@ -18,6 +18,7 @@ from invoicing.core.exceptions import (
 from invoicing.core.lifecycle import InvoiceStatus
 from invoicing.models import CardPayment, InvoiceEvent, Payment, PaymentMethod
 from invoicing.providers.stripe import StripeProvider
+from invoicing.services.card_payments import sync_card_payment
 from invoicing.services.checkout import (
     card_payment_processing,
     complete_card_payment,
@@ -368,3 +369,25 @@ def test_offline_a_declined_card_says_why_and_3d_secure_waits_for_the_bank(site_
     assert outcome.status == "requires_action" and outcome.result is None
     invoice.refresh_from_db()
     assert invoice.amount_paid == 0 and not Payment.objects.exists()
+
+
+def test_a_cancelled_card_payment_never_moves_back(site_a, stripe_server):
+    """A final status is never left: late news of an earlier attempt changes nothing.
+
+    Stripe never reports a cancelled intent as anything else, so the late news is the intent as
+    it was before the cancellation, built from localstripe's.
+    """
+    invoice, _link = open_invoice(site_a)
+    checkout = start_card_payment(invoice)
+    provider = StripeProvider.from_settings()
+    before = provider.retrieve_intent(checkout.intent_id)
+    provider.cancel_intent(checkout.intent_id)
+    card_payment = CardPayment.objects.get(intent_id=checkout.intent_id)
+    sync_card_payment(card_payment, provider.retrieve_intent(checkout.intent_id), provider=provider)
+
+    late = replace(before, failure_message="Your card was declined.")
+    assert sync_card_payment(card_payment, late, provider=provider) is None
+
+    card_payment.refresh_from_db()
+    assert (card_payment.status, card_payment.last_error) == ("canceled", "")
+    assert not invoice.events.filter(kind=InvoiceEvent.Kind.PAYMENT_FAILED).exists()
