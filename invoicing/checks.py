@@ -1,16 +1,21 @@
 """System checks: what a project that installs the module is missing, and how to fix it."""
 
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from django.apps import apps
 from django.conf import settings
 from django.core import checks
+from django.core.exceptions import ValidationError
 from django.db import DatabaseError
 from wagtail.models import Site
 
 from . import INVOICING_APPS
 from .conf import LOCALSTRIPE_WEBHOOK_SECRET, invoicing_settings
+from .core.number_format import NUMBER_CHARS, validate_number_format, validate_number_prefix
 from .models import Invoice, PayPage
+from .services.bulk import exports_storage
+from .settings import BillingSettings
 
 # Backends that never deliver an email to a client.
 NON_DELIVERING_EMAIL_BACKENDS = {
@@ -18,6 +23,12 @@ NON_DELIVERING_EMAIL_BACKENDS = {
     "django.core.mail.backends.filebased.EmailBackend",
     "django.core.mail.backends.locmem.EmailBackend",
     "django.core.mail.backends.dummy.EmailBackend",
+}
+NUMBERING_VALIDATORS = (("number_prefix", validate_number_prefix), ("number_format", validate_number_format))
+# Caches that each process keeps to itself.
+PER_PROCESS_CACHES = {
+    "django.core.cache.backends.locmem.LocMemCache",
+    "django.core.cache.backends.dummy.DummyCache",
 }
 
 
@@ -86,6 +97,69 @@ def check_email_backend(app_configs=None, **kwargs):
     ]
 
 
+@checks.register(checks.Tags.security)
+def check_shared_cache(app_configs=None, **kwargs):
+    """Rate limits and the fresh-link interval count in the default cache: a cache of each process's
+    own multiplies every limit by the number of processes, and a restart forgets them."""
+    backend = settings.CACHES.get("default", {}).get("BACKEND", "")
+    if settings.DEBUG or backend not in PER_PROCESS_CACHES:
+        return []
+    return [
+        checks.Warning(
+            f"The default cache is {backend}: each process counts the pay pages' rate limits on its own.",
+            hint="Use a cache that all web processes share, e.g. django.core.cache.backends.redis.RedisCache.",
+            id="invoicing.W004",
+        )
+    ]
+
+
+@checks.register()
+def check_numbering(app_configs=None, **kwargs):
+    """Every character of an invoice number goes into its payment link: a number format or prefix
+    saved before they were validated (``GL X``, ``GLX/1``) gives invoices whose links answer 404."""
+    try:
+        problems = [
+            (billing.site, field, error.messages[0])
+            for billing in BillingSettings.objects.select_related("site")
+            for field, validate in NUMBERING_VALIDATORS
+            if (error := _invalid(validate, getattr(billing, field)))
+        ]
+        unlinkable_sites = sorted(
+            Invoice.objects.exclude(number="")
+            .exclude(number__regex=rf"^{NUMBER_CHARS}+$")
+            .values_list("site__hostname", flat=True)
+            .distinct()
+        )
+    except DatabaseError:  # not migrated yet: nothing to check
+        return []
+    warnings = [
+        checks.Warning(
+            f"The website {site.hostname} has a {field.replace('_', ' ')} that payment links cannot carry: {message}",
+            hint=f"Correct it in Settings → Billing of {site.hostname} before issuing more invoices there.",
+            id="invoicing.W003",
+        )
+        for site, field, message in problems
+    ]
+    warnings += [
+        checks.Warning(
+            f"The website {hostname} has issued invoices whose numbers no payment link can carry; their links "
+            "answer 404.",
+            hint="Record their payments in the admin, or void them and issue replacements.",
+            id="invoicing.W003",
+        )
+        for hostname in unlinkable_sites
+    ]
+    return warnings
+
+
+def _invalid(validate, value):
+    try:
+        validate(value)
+    except ValidationError as error:
+        return error
+    return None
+
+
 @checks.register()
 def check_pay_pages(app_configs=None, **kwargs):
     """A website that bills without a live Pay page cannot issue invoices."""
@@ -112,10 +186,6 @@ def check_pay_pages(app_configs=None, **kwargs):
 def check_exports_are_private(app_configs=None, **kwargs):
     """A bulk export holds many clients' invoices: under MEDIA_ROOT or STATIC_ROOT, the web server
     would hand it to anyone with its URL, past the download view's checks."""
-    from pathlib import Path
-
-    from .services.bulk import exports_storage
-
     location = getattr(exports_storage(), "location", None)  # a bucket has none: its policy is its own
     if not location:
         return []

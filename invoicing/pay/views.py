@@ -12,7 +12,7 @@ from ..services import documents
 from ..services.outbox import send_fresh_link
 from ..services.pay_policy import pay_options, refusal
 from ..services.payments import pay_with_credit
-from ..services.tokens import hash_token, pay_link_url, resolve_payment_link
+from ..services.tokens import is_current_token, pay_link_url, resolve_payment_link
 from .forms import CreditPaymentForm
 from .guards import guarded, opens_invoice, render_unusable_link
 from .headers import download_response, stripe_js
@@ -99,7 +99,7 @@ def receipt(page, request, invoice, token):
         "token": token,
         "still_due": invoice.status == InvoiceStatus.OPEN and invoice.amount_due > 0,
         # A link replaced by a payment opens only this receipt; the rest is paid through a fresh link.
-        "link_is_current": invoice.payment_token == hash_token(token),
+        "link_is_current": is_current_token(invoice, token),
     }
     return page.render(request, template="invoicing/pay/receipt.html", context_overrides=context)
 

@@ -35,6 +35,12 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def is_current_token(invoice, token: str) -> bool:
+    """Whether ``token`` is the invoice's current link, and not one that a payment replaced."""
+    current = invoice.payment_token
+    return current is not None and hmac.compare_digest(current, hash_token(token))
+
+
 def pay_page_for_site(site):
     return PayPage.objects.live().descendant_of(site.root_page, inclusive=True).first()
 

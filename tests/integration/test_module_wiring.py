@@ -11,7 +11,7 @@ from wagtail.models import Page, Site
 
 from invoicing import checks
 from invoicing.conf import LOCALSTRIPE_WEBHOOK_SECRET
-from invoicing.models import InvoiceEmailTemplatePage, PayPage
+from invoicing.models import BillingSettings, Invoice, InvoiceEmailTemplatePage, PayPage
 from tests.factories import make_website, open_invoice
 
 pytestmark = pytest.mark.django_db
@@ -66,6 +66,36 @@ def test_a_website_that_bills_without_a_live_pay_page_is_named(site_a):
     [warning] = checks.check_pay_pages()
     assert warning.id == "invoicing.W002" and "acme.test" in warning.msg
     assert warning.hint == "Run: manage.py invoicing_setup_site acme.test"
+
+
+def test_a_per_process_cache_is_flagged_in_production(settings):
+    settings.DEBUG = False
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    [warning] = checks.check_shared_cache()
+    assert warning.id == "invoicing.W004" and "rate limits" in warning.msg
+    settings.DEBUG = True
+    assert checks.check_shared_cache() == []
+    settings.DEBUG = False
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:6379"}
+    }
+    assert checks.check_shared_cache() == []
+
+
+def test_numbering_saved_before_it_was_validated_is_named(site_a):
+    invoice, _link = open_invoice(site_a)
+    assert checks.check_numbering() == []
+    # As an older release let them be saved, and issued under:
+    BillingSettings.objects.filter(site=site_a).update(number_prefix="GL X", number_format="{prefix}/{number}")
+    Invoice.objects.filter(pk=invoice.pk).update(number="GL X-2026-00001")
+
+    warnings = checks.check_numbering()
+
+    assert ids(warnings) == ["invoicing.W003"] * 3
+    prefix, number_format, issued = (warning.msg for warning in warnings)
+    assert "acme.test" in prefix and "number prefix" in prefix and "letters, digits and dashes" in prefix
+    assert "number format" in number_format
+    assert "acme.test" in issued and "404" in issued
 
 
 @pytest.fixture
