@@ -93,3 +93,10 @@ def test_the_fresh_link_emailed_from_the_recovery_page_is_on_the_sites_host(
     for body in (message.body, html):
         assert "http://acme.test/pay/invoice/INV-" in body
         assert foreign_host not in body
+
+
+def test_the_pay_apis_pdf_url_is_on_the_sites_host(client, issued, foreign_host):
+    _, link = issued
+    response = client.get(f"/api/v1/order-payments/invoices/pay/{link.token}/", HTTP_HOST=foreign_host)
+    assert response.status_code == 200, response.content
+    assert response.json()["pdf_url"] == link.url + "pdf/"

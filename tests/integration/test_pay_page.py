@@ -92,3 +92,21 @@ def test_failures_are_logged_without_the_token(client, issued, caplog):
     assert caplog.records, "the failures should be logged"
     token_part = link.token[-43:]  # the random part (it may itself contain "-")
     assert token_part not in caplog.text
+
+
+def test_a_link_opens_its_invoice_pdf_and_receipt_and_is_no_login(client, issued):
+    """Rule 4: the token is the key to one invoice's pages, never a session for anything wider."""
+    invoice, link = issued
+    other, _ = open_invoice(invoice.site, client=invoice.client, title="Another invoice")
+    record_manual_payment(invoice, amount="10.00", reason="Part", by=None)
+    opened = [get(client, link.url + "receipt/"), get(client, link.url + "receipt/pdf/")]
+    assert [response.status_code for response in opened] == [200, 200]
+    for response in opened:
+        assert other.number.encode() not in response.content and b"Another invoice" not in response.content
+    # A link replaced by a payment opens the receipt only, not the invoice or its PDF.
+    assert get(client, link.url).status_code == 410
+    assert get(client, link.url + "pdf/").status_code == 410
+    # The browser is logged in nowhere, and holds no session naming an invoice or a client.
+    assert "sessionid" not in client.cookies
+    assert client.get("/admin/", HTTP_HOST="acme.test").status_code == 302
+    assert client.get("/api/v1/order-payments/invoices/", HTTP_HOST="acme.test").status_code in (401, 403)
