@@ -99,17 +99,20 @@ def check_email_backend(app_configs=None, **kwargs):
 
 @checks.register(checks.Tags.security)
 def check_shared_cache(app_configs=None, **kwargs):
-    """Rate limits and the fresh-link interval count in the default cache: a cache of each process's
-    own multiplies every limit by the number of processes, and a restart forgets them."""
-    backend = settings.CACHES.get("default", {}).get("BACKEND", "")
-    if settings.DEBUG or backend not in PER_PROCESS_CACHES:
+    """Rate limits count in ``INVOICING_RATE_LIMIT_CACHE`` and the fresh-link interval in the default
+    cache: a cache of each process's own multiplies every limit by the number of processes, and a
+    restart forgets them."""
+    if settings.DEBUG:
         return []
+    aliases = dict.fromkeys([invoicing_settings.INVOICING_RATE_LIMIT_CACHE, "default"])
     return [
         checks.Warning(
-            f"The default cache is {backend}: each process counts the pay pages' rate limits on its own.",
+            f"The cache {alias!r} is {backend}: each process counts the pay pages' rate limits on its own.",
             hint="Use a cache that all web processes share, e.g. django.core.cache.backends.redis.RedisCache.",
             id="invoicing.W004",
         )
+        for alias in aliases
+        if (backend := settings.CACHES.get(alias, {}).get("BACKEND", "")) in PER_PROCESS_CACHES
     ]
 
 

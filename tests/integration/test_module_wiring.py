@@ -76,10 +76,13 @@ def test_a_per_process_cache_is_flagged_in_production(settings):
     settings.DEBUG = True
     assert checks.check_shared_cache() == []
     settings.DEBUG = False
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:6379"}
-    }
+    shared = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:6379"}
+    settings.CACHES = {"default": shared}
     assert checks.check_shared_cache() == []
+    settings.CACHES = {"default": shared, "limits": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    settings.INVOICING_RATE_LIMIT_CACHE = "limits"
+    [warning] = checks.check_shared_cache()
+    assert "'limits'" in warning.msg
 
 
 def test_numbering_saved_before_it_was_validated_is_named(site_a):
