@@ -1,6 +1,7 @@
 """What a project gets by installing the module: its system checks, the site set-up command, the
 pay pages in the project's own base template, no token in any log, numbers without INV-INV-."""
 
+import json
 import logging
 from urllib.parse import urlsplit
 
@@ -10,9 +11,10 @@ from django.test import Client
 from wagtail.models import Page, Site
 
 from invoicing import checks
-from invoicing.conf import LOCALSTRIPE_WEBHOOK_SECRET
-from invoicing.models import BillingSettings, Invoice, InvoiceEmailTemplatePage, PayPage
+from invoicing.conf import LOCALSTRIPE_WEBHOOK_SECRET, invoicing_settings
+from invoicing.models import BillingSettings, Invoice, InvoiceEmailTemplatePage, PayPage, StripeEvent
 from tests.factories import make_website, open_invoice
+from tests.localstripe import stripe_signature
 
 pytestmark = pytest.mark.django_db
 
@@ -46,6 +48,28 @@ def test_real_stripe_needs_its_own_webhook_secret(settings, webhook_secret):
     assert ids(checks.check_stripe_keys()) == ["invoicing.E003"]
     settings.STRIPE_WEBHOOK_SECRET = "whsec_from_the_dashboard"
     assert checks.check_stripe_keys() == []
+
+
+def test_outside_debug_localstripes_public_secret_opens_no_webhook(client, settings, site_a):
+    """A production site left without Stripe settings: anyone can sign with localstripe's secret."""
+    settings.DEBUG = False
+    settings.STRIPE_SECRET_KEY = settings.STRIPE_WEBHOOK_SECRET = ""
+    settings.STRIPE_OFFLINE_JS = None
+    invoice, _link = open_invoice(site_a)
+    intent = {"id": "pi_forged", "object": "payment_intent", "status": "succeeded", "amount": 10000}
+    intent["metadata"] = {"invoice_id": str(invoice.pk), "site_id": str(site_a.pk)}
+    body = json.dumps({"id": "evt_forged", "type": "payment_intent.succeeded", "data": {"object": intent}}).encode()
+
+    response = client.post(
+        "/api/v1/order-payments/webhooks/stripe/",
+        data=body,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=stripe_signature(body, LOCALSTRIPE_WEBHOOK_SECRET),
+    )
+
+    assert response.status_code == 400 and not StripeEvent.objects.exists()
+    settings.DEBUG = True  # on a developer's machine, localstripe's own deliveries are welcome
+    assert invoicing_settings.stripe_webhook_secret == LOCALSTRIPE_WEBHOOK_SECRET
 
 
 def test_an_email_backend_that_delivers_nothing_is_flagged_in_production(settings):

@@ -17,7 +17,8 @@ def load_production(**overrides):
     env["DJANGO_SETTINGS_MODULE"] = "site_config.settings.production"
     code = (
         "import django; django.setup(); from django.conf import settings as s; "
-        "from invoicing.conf import invoicing_settings as i; print(s.DEBUG, i.stripe_api_base)"
+        "from invoicing.conf import invoicing_settings as i; "
+        "print(s.DEBUG, i.stripe_api_base, i.stripe_webhook_secret or '(none)')"
     )
     return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=False)
 
@@ -53,8 +54,8 @@ def test_an_esp_with_its_webhook_secret_starts():
     assert result.returncode == 0, result.stderr
 
 
-def test_without_a_stripe_key_stripe_goes_to_localstripe():
-    result = load_production(STRIPE_SECRET_KEY=None)
-    assert result.stdout.split()[1] == "http://127.0.0.1:8420"
+def test_without_a_stripe_key_stripe_goes_to_localstripe_and_no_webhook_is_accepted():
+    result = load_production(STRIPE_SECRET_KEY=None, STRIPE_WEBHOOK_SECRET=None)
+    assert result.stdout.split()[1:] == ["http://127.0.0.1:8420", "(none)"]  # not localstripe's public secret
     result = load_production(STRIPE_SECRET_KEY="sk_live_x")
     assert result.stdout.split()[1] == "https://api.stripe.com"
