@@ -110,3 +110,26 @@ def test_a_link_opens_its_invoice_pdf_and_receipt_and_is_no_login(client, issued
     assert "sessionid" not in client.cookies
     assert client.get("/admin/", HTTP_HOST="acme.test").status_code == 302
     assert client.get("/api/v1/order-payments/invoices/", HTTP_HOST="acme.test").status_code in (401, 403)
+
+
+def test_the_csp_allows_nothing_but_this_site_and_stripe(client, issued, settings):
+    """Rule 28, the whole policy: any source added to any directive (another origin, a wildcard, inline
+    script, eval) must be a deliberate change to this test."""
+    settings.STRIPE_OFFLINE_JS = False
+    response = get(client, issued[1].url)
+    policy = {}
+    for directive in response["Content-Security-Policy"].split(";"):
+        name, *sources = directive.split()
+        policy[name] = set(sources)
+    assert policy == {
+        "default-src": {"'self'"},
+        "script-src": {"'self'", "https://js.stripe.com"},
+        "frame-src": {"https://js.stripe.com", "https://hooks.stripe.com"},
+        "connect-src": {"'self'", "https://api.stripe.com"},
+        "img-src": {"'self'", "data:", "https://*.stripe.com"},
+        "style-src": {"'self'", "'unsafe-inline'"},  # the site's brand colours, one inline <style>
+        "base-uri": {"'none'"},
+        "form-action": {"'self'"},
+        "frame-ancestors": {"'none'"},
+    }
+    assert response["X-Frame-Options"] == "DENY"
