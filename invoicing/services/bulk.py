@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.files import File
-from django.core.files.storage import FileSystemStorage, storages
+from django.core.files.storage import FileSystemStorage, default_storage, storages
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -192,4 +192,19 @@ def purge_expired_archives():
     for job in expired:
         storage.delete(job.params.pop("archive"))
         job.save(update_fields=["params"])
-    return len(expired)
+    return len(expired) + _delete_public_exports(storage)
+
+
+def _delete_public_exports(storage):
+    """Releases before the private storage left their ZIPs under ``EXPORTS_DIR`` in the default
+    storage, which production serves publicly: the first purge after an upgrade deletes them."""
+    if getattr(storage, "location", None) == getattr(default_storage, "location", None):
+        return 0  # one and the same place: these are the private ZIPs (and check E005 says so)
+    try:
+        _directories, files = default_storage.listdir(EXPORTS_DIR)
+    except FileNotFoundError:
+        return 0
+    for file in files:
+        default_storage.delete(f"{EXPORTS_DIR}/{file}")
+    logger.warning("Deleted %s bulk-export ZIP(s) that an older release left in the public storage", len(files))
+    return len(files)

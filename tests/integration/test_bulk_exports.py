@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.urls import reverse
@@ -126,6 +127,12 @@ class TestPurge:
         assert not storage.exists(old.params["archive"]) and storage.exists(new.params["archive"])
         old.refresh_from_db()
         assert "archive" not in old.params
+
+    def test_zips_an_older_release_left_in_the_public_storage_are_deleted(self, db):
+        legacy = default_storage.save(f"{bulk.EXPORTS_DIR}/invoices-7-abc.zip", ContentFile(b"PK"))
+        logo = default_storage.save("images/logo.png", ContentFile(b"png"))
+        assert bulk.purge_expired_archives() == 1
+        assert not default_storage.exists(legacy) and default_storage.exists(logo)
 
     def test_an_expired_zip_is_not_found_and_its_page_says_so(self, admin_client, site_a, admin_user):
         job = export([open_invoice(site_a)[0]], by=admin_user)
