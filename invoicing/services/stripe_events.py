@@ -135,18 +135,11 @@ def _intent_changed(event, intent_data, provider):
     return Status.PROCESSED
 
 
-def _charge_refunded(event, charge_data, provider):
-    """Each refund of the charge is recorded once, by its id, however often this arrives."""
-    return _record_refunds(event, charge_data.get("payment_intent"), provider)
-
-
-def _refund_updated(event, refund_data, provider):
-    """A refund that was pending when ``charge.refunded`` came is recorded once it succeeds."""
-    return _record_refunds(event, refund_data.get("payment_intent"), provider)
-
-
-def _record_refunds(event, intent_id, provider):
-    card_payment = _card_payment(event, intent_id)
+def _refunds_changed(event, data, provider):
+    """A charge was refunded, or one of its refunds changed (a pending one succeeded or failed):
+    each refund of the intent that succeeded is recorded once, by its id, however often this
+    arrives. ``data`` is a charge or a refund; both name their PaymentIntent."""
+    card_payment = _card_payment(event, data.get("payment_intent"))
     if card_payment is None:
         logger.info("Stripe event %s is about a charge we did not start", event.event_id)
         return Status.IGNORED
@@ -171,7 +164,7 @@ HANDLERS = {
     "payment_intent.payment_failed": _intent_changed,
     "payment_intent.processing": _intent_changed,
     "payment_intent.canceled": _intent_changed,
-    "charge.refunded": _charge_refunded,
-    "charge.refund.updated": _refund_updated,
-    "refund.updated": _refund_updated,
+    "charge.refunded": _refunds_changed,
+    "charge.refund.updated": _refunds_changed,
+    "refund.updated": _refunds_changed,
 }
