@@ -110,10 +110,11 @@ class CreditEntry(ScaledToCurrency, models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            # A payment adds (or spends) credit at most once per kind, however often it is applied.
+            # A payment adds (or spends) credit at most once per kind, however often it is applied;
+            # what its refunds take back is once per refund (``refund`` is one-to-one).
             models.UniqueConstraint(
                 fields=["payment", "kind"],
-                condition=models.Q(payment__isnull=False),
+                condition=models.Q(payment__isnull=False, refund__isnull=True),
                 name="invoicing_unique_credit_per_payment",
             ),
         ]

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from ..core.exceptions import InvoicingError, PaymentRejected
 from ..core.money import format_money
-from ..models import BillingSettings, CardPayment, CreditEntry, InvoiceEvent, PaymentMethod
+from ..models import BillingSettings, CardPayment, InvoiceEvent, PaymentMethod
 from .events import record_event
 from .invoices import describe
 from .locking import lock_invoice
@@ -105,17 +105,14 @@ def _handle_late_money(card_payment, result, provider):
             currency=card_payment.currency,
             idempotency_key=f"late-payment-refund-{card_payment.intent_id}",
         )
-        with transaction.atomic():
+        # Recording the refund takes the amount back from the client's credit. A pending one may
+        # still fail: it stays credit until Stripe's refund event says it succeeded.
+        if refund.status == "succeeded":
             record_refund(
                 result.payment,
                 amount=refund.amount,
                 provider_reference=refund.id,
                 reason=_("Arrived after the invoice was closed or paid"),
-            )
-            CreditEntry.objects.get_or_create(
-                payment=result.payment,
-                kind=CreditEntry.Kind.REFUNDED_TO_CARD,
-                defaults={"client": invoice.client, "currency": invoice.currency, "amount": -refund.amount},
             )
     except InvoicingError as exc:
         logger.error(
@@ -127,9 +124,10 @@ def _handle_late_money(card_payment, result, provider):
         )
         return
     logger.warning(
-        "Refunded %s of intent %s to the card: invoice %s is %s",
+        "Refunded %s of intent %s to the card (%s): invoice %s is %s",
         format_money(amount, card_payment.currency),
         card_payment.intent_id,
+        refund.status,
         invoice.pk,
         invoice.status,
     )

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -212,6 +213,13 @@ def pay_with_credit(invoice, *, amount=None, by=None):
     return result
 
 
+def _still_credited(payment):
+    """What of ``payment`` the invoice could not take and is still on the client's credit."""
+    kinds = (CreditEntry.Kind.OVERPAYMENT, CreditEntry.Kind.UNAPPLIED_PAYMENT, CreditEntry.Kind.REFUNDED_TO_CARD)
+    total = payment.credit_entries.filter(kind__in=kinds).aggregate(total=Sum("amount"))["total"]
+    return max(total or Decimal(0), Decimal(0))
+
+
 def record_refund(payment, *, amount, provider_reference, reason="", by=None):
     """Record a refund once per provider reference; several partial refunds add up to at most the payment."""
     if not provider_reference:
@@ -238,6 +246,16 @@ def record_refund(payment, *, amount, provider_reference, reason="", by=None):
                 currency=payment.currency,
                 amount=amount,
                 kind=CreditEntry.Kind.RETURNED,
+                refund=refund,
+            )
+        elif taken_back := min(amount, _still_credited(payment)):
+            # Money that went to the client's credit goes back first: the invoice never needed it.
+            CreditEntry.objects.create(
+                client=payment.invoice.client,
+                currency=payment.currency,
+                amount=-taken_back,
+                kind=CreditEntry.Kind.REFUNDED_TO_CARD,
+                payment=payment,
                 refund=refund,
             )
         record_event(

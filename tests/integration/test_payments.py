@@ -121,6 +121,32 @@ def test_money_for_a_void_invoice_is_credited_in_full(site_a):
     assert CreditEntry.objects.get().kind == CreditEntry.Kind.UNAPPLIED_PAYMENT
 
 
+def test_a_refund_takes_back_first_what_went_to_the_clients_credit(site_a):
+    """An overpayment refunded from Stripe's dashboard: no credit stays for money sent back."""
+    invoice, _ = open_invoice(site_a)  # 100.00
+    payment = pay(invoice, "130.00").payment  # 30.00 to credit
+    client = invoice.client
+
+    record_refund(payment, amount=Decimal("20.00"), provider_reference="re_1")
+    assert CreditEntry.objects.balance(client, "EUR") == Decimal("10.00")
+    record_refund(payment, amount=Decimal("50.00"), provider_reference="re_2")  # 10 of credit, 40 of the invoice's
+    record_refund(payment, amount=Decimal("50.00"), provider_reference="re_2")  # the same news again
+    assert CreditEntry.objects.balance(client, "EUR") == 0
+    assert list(payment.credit_entries.order_by("id").values_list("kind", "amount")) == [
+        (CreditEntry.Kind.OVERPAYMENT, Decimal("30.00")),
+        (CreditEntry.Kind.REFUNDED_TO_CARD, Decimal("-20.00")),
+        (CreditEntry.Kind.REFUNDED_TO_CARD, Decimal("-10.00")),
+    ]
+
+
+def test_a_refund_of_money_for_a_void_invoice_comes_out_of_its_credit(site_a):
+    invoice, _ = open_invoice(site_a)
+    invoice_services.void_invoice(invoice, reason="Duplicate")
+    payment = pay(invoice, "100.00").payment
+    record_refund(payment, amount=Decimal("30.00"), provider_reference="re_1")
+    assert CreditEntry.objects.balance(invoice.client, "EUR") == Decimal("70.00")
+
+
 def test_an_uncollectible_invoice_is_settled_by_late_money(site_a):
     invoice, _ = open_invoice(site_a)
     invoice_services.mark_uncollectible(invoice, reason="Silent")

@@ -334,6 +334,34 @@ def test_money_for_a_voided_invoice_is_credited_or_refunded_and_alerted(
         assert Refund.objects.count() == 1
 
 
+def test_late_money_refunded_but_still_pending_stays_credit_until_it_succeeds(
+    site_a, stripe_server, client, monkeypatch
+):
+    """localstripe's refunds succeed at once; the refund it makes is shown here as Stripe shows
+    one still on its way (some cards and banks), and the later refund event as it completes."""
+    BillingSettings.objects.filter(site=site_a).update(late_card_payments="refund")
+    invoice, _link = open_invoice(site_a, lines=[line(unit_price="80.00")])
+    checkout = start_card_payment(invoice)
+    monkeypatch.setattr("invoicing.services.invoices.cancel_live_intents", lambda invoice: None)  # as above
+    void_invoice(invoice, reason="Ordered twice")
+    stripe_server.pay(checkout.intent_id)
+    refund_intent = StripeProvider.refund_intent
+    monkeypatch.setattr(
+        StripeProvider,
+        "refund_intent",
+        lambda self, *args, **kwargs: replace(refund_intent(self, *args, **kwargs), status="pending"),
+    )
+
+    deliver(client, event_for(stripe_server, "payment_intent.succeeded", checkout.intent_id))
+
+    assert stripe_server.intent(checkout.intent_id)["latest_charge"]["amount_refunded"] == 8000
+    assert not Refund.objects.exists()  # it may still fail: the money stays the client's credit
+    assert CreditEntry.objects.balance(invoice.client, "EUR") == Decimal("80.00")
+    deliver(client, charge_refunded_event(stripe_server, checkout.intent_id, 1))  # it has succeeded
+    assert Refund.objects.get().amount == Decimal("80.00")
+    assert CreditEntry.objects.balance(invoice.client, "EUR") == 0
+
+
 def test_reconciliation_settles_a_payment_whose_webhook_was_lost(
     site_a, stripe_server, anymail_outbox, django_capture_on_commit_callbacks
 ):
