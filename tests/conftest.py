@@ -1,3 +1,5 @@
+from types import SimpleNamespace
+
 import pytest
 from django.core import mail
 from django.db import connection
@@ -40,6 +42,15 @@ def acme_clerk(site_a):
 def acme_viewer(site_a):
     """Staff who may use the admin and view invoices, billing for Acme (site A) only."""
     return billing_staff(site_a, username="acme-billing", permissions=(ACCESS_ADMIN, "view_invoice"))
+
+
+@pytest.fixture
+def rate_limit_clock(monkeypatch):
+    """The rate limiter's clock stopped 20 seconds into a one-minute window, so that a test's
+    requests never straddle two windows (whose counts start again from zero). Returns a setter."""
+    now = [1_800_000_020.0]  # 20 s past a multiple of 60
+    monkeypatch.setattr("invoicing.pay.ratelimit.time", SimpleNamespace(time=lambda: now[0]))
+    return now
 
 
 @pytest.fixture

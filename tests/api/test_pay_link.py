@@ -113,7 +113,7 @@ def test_an_unusable_link_is_a_410_that_reveals_nothing(visitor, site_a):
         assert invoice.number not in answer.content.decode() and "Secret" not in answer.content.decode()
 
 
-def test_rate_limited(visitor, site_a, settings):
+def test_rate_limited(visitor, site_a, settings, rate_limit_clock):
     settings.INVOICING_RATE_LIMITS = {"ip": 3, "token": 3}
     _invoice, link = open_invoice(site_a)
     assert [visitor.get(pay_url(link)).status_code for _ in range(3)] == [200, 200, 200]

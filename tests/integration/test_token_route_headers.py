@@ -33,7 +33,7 @@ ANSWERS = {
 
 
 @pytest.fixture(autouse=True)
-def fresh_counts():
+def fresh_counts(rate_limit_clock):
     cache.clear()
     yield
     cache.clear()
