@@ -18,8 +18,9 @@ class ScaledToCurrency:
     money_fields = ()
 
     @classmethod
-    def from_db(cls, db, field_names, values):
-        instance = super().from_db(db, field_names, values)
+    def from_db(cls, db, field_names, values, **kwargs):
+        # ``**kwargs``: Django 6.1 passes ``fetch_mode``; Django 5.2 passes nothing more.
+        instance = super().from_db(db, field_names, values, **kwargs)
         currency = instance.__dict__.get("currency")
         if currency:
             for name in cls.money_fields:
