@@ -18,6 +18,7 @@ from .admin.invoices import DeleteDraftAction, InvoicePermissionPolicy, InvoiceV
 from .admin.jobs import BulkJobViewSet
 from .admin.modeladmin import PaymentsLedger
 from .admin.reports import billing_report_menu_item, billing_report_urls
+from .admin.site_history import install as flatten_the_site_historys_union
 from .admin.stripe_events import StripeEventViewSet
 from .models import BillingLogEntry, BillingSettings, Client, Invoice, OutboundEmail, StripeEvent
 
@@ -40,6 +41,7 @@ hooks.register("register_group_permission_panel", lambda: BillingSitesForm)
 hooks.register("construct_homepage_panels", add_billing_panel)
 hooks.register("register_admin_urls", billing_report_urls)
 hooks.register("register_reports_menu_item", billing_report_menu_item)
+flatten_the_site_historys_union()  # BillingLogEntry is a third log model (see admin/site_history.py)
 
 
 @hooks.register("register_snippet_listing_buttons")
