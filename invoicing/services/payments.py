@@ -213,11 +213,17 @@ def pay_with_credit(invoice, *, amount=None, by=None):
     return result
 
 
-def _still_credited(payment):
-    """What of ``payment`` the invoice could not take and is still on the client's credit."""
+def _credit_taken_back(payment, amount):
+    """What a refund of ``amount`` takes back from the client's credit: the part of ``payment``
+    that the invoice could not take and went to credit goes back first, as far as the client has
+    not spent it (the wallet never goes below zero; beyond it, the refund is of the invoice's money)."""
     kinds = (CreditEntry.Kind.OVERPAYMENT, CreditEntry.Kind.UNAPPLIED_PAYMENT, CreditEntry.Kind.REFUNDED_TO_CARD)
-    total = payment.credit_entries.filter(kind__in=kinds).aggregate(total=Sum("amount"))["total"]
-    return max(total or Decimal(0), Decimal(0))
+    still_credited = payment.credit_entries.filter(kind__in=kinds).aggregate(total=Sum("amount"))["total"]
+    if not still_credited or still_credited <= 0:
+        return Decimal(0)
+    # The client row serialises every change of the wallet (``pay_with_credit`` takes it too).
+    client = Client.objects.select_for_update().get(pk=payment.invoice.client_id)
+    return max(min(amount, still_credited, credit_balance(client, payment.currency)), Decimal(0))
 
 
 def record_refund(payment, *, amount, provider_reference, reason="", by=None):
@@ -248,8 +254,7 @@ def record_refund(payment, *, amount, provider_reference, reason="", by=None):
                 kind=CreditEntry.Kind.RETURNED,
                 refund=refund,
             )
-        elif taken_back := min(amount, _still_credited(payment)):
-            # Money that went to the client's credit goes back first: the invoice never needed it.
+        elif taken_back := _credit_taken_back(payment, amount):
             CreditEntry.objects.create(
                 client=payment.invoice.client,
                 currency=payment.currency,

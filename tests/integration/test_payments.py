@@ -139,6 +139,18 @@ def test_a_refund_takes_back_first_what_went_to_the_clients_credit(site_a):
     ]
 
 
+def test_a_refund_never_takes_back_credit_the_client_has_spent(site_a):
+    invoice, _ = open_invoice(site_a)
+    payment = pay(invoice, "130.00").payment  # 30.00 to credit
+    later, _ = open_invoice(site_a, client=invoice.client, lines=[line(unit_price="25.00")])
+    pay_with_credit(later)  # 25.00 of it spent, 5.00 left
+
+    record_refund(payment, amount=Decimal("20.00"), provider_reference="re_1")
+
+    assert CreditEntry.objects.balance(invoice.client, "EUR") == 0  # 5.00 back; the rest was the invoice's
+    assert payment.credit_entries.get(kind=CreditEntry.Kind.REFUNDED_TO_CARD).amount == Decimal("-5.00")
+
+
 def test_a_refund_of_money_for_a_void_invoice_comes_out_of_its_credit(site_a):
     invoice, _ = open_invoice(site_a)
     invoice_services.void_invoice(invoice, reason="Duplicate")

@@ -73,11 +73,11 @@ def build_billing_data(site_a, site_b):
     wallet = ClientFactory(site=site_a)
     a10 = issue(site_a, "50.00", "2026-05-04 12:00", "2026-05-18", client=wallet)
     overpayment = pay(a10, "70.00", "2026-05-06 00:00")  # paid after 1.5 days; 20.00 goes to credit
-    refund(overpayment, "10.00", "2026-06-02 09:00")  # in June
     a11 = issue(site_a, "30.00", "2026-05-07 09:00", "2026-06-15", client=wallet)  # owes 10.00, due on the day
     with time_machine.travel(at("2026-05-08 09:00"), tick=False):
         credit_payment = pay_with_credit(a11).payment  # 20.00 of credit
     refund(credit_payment, "5.00", "2026-05-26 09:00")  # back to the wallet, not to the client
+    refund(overpayment, "10.00", "2026-06-02 09:00")  # in June; takes the wallet's 5.00 back
     # EUR, issued before May.
     a3 = issue(site_a, "80.00", "2026-03-01 09:00", "2026-03-16")  # owes 80.00, 91 days past due
     a5 = issue(site_a, "40.00", "2026-03-10 09:00", "2026-03-17")  # owes 40.00, 90 days past due
