@@ -2,6 +2,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.core import mail
+from django.core.cache import cache
 from django.db import connection
 
 from .factories import ACCESS_ADMIN, EVERY_BILLING_PERMISSION, UserFactory, billing_staff, make_website
@@ -42,6 +43,14 @@ def acme_clerk(site_a):
 def acme_viewer(site_a):
     """Staff who may use the admin and view invoices, billing for Acme (site A) only."""
     return billing_staff(site_a, username="acme-billing", permissions=(ACCESS_ADMIN, "view_invoice"))
+
+
+@pytest.fixture
+def empty_cache():
+    """The rate limits' counts and the fresh-link interval live in the cache, which outlives a test."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

@@ -17,14 +17,7 @@ from invoicing.services.payments import record_manual_payment
 from invoicing.services.tokens import revoke_payment_link
 from tests.factories import ClientFactory, open_invoice
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_cache")]
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 from wagtail.models import Site
 
@@ -19,17 +18,9 @@ from invoicing.models import PaymentLink
 from tests.factories import open_invoice
 from tests.pdf_helpers import pdf_text
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_cache")]
 
 FOREIGN_HOSTS = ["acme.test:8080", "attacker.test"]
-
-
-@pytest.fixture(autouse=True)
-def empty_cache():
-    """The fresh-link interval and the rate limits count in the cache, which outlives a test."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -10,14 +10,7 @@ from django.test import RequestFactory
 from invoicing.pay.ratelimit import check_request, client_ip
 from tests.factories import open_invoice
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def fresh_counts(rate_limit_clock):
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_cache", "rate_limit_clock")]
 
 
 def get(client, url, ip="203.0.113.7"):

@@ -6,13 +6,12 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 
 from invoicing.models import PaymentLink
 from tests.factories import open_invoice
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_cache", "rate_limit_clock")]
 
 
 def expire(invoice):
@@ -30,13 +29,6 @@ ANSWERS = {
     "a wrong token's fresh-link form": ("wrong", "fresh-link/", "post", 404),
     "over the rate limit": ("limited", "", "get", 429),
 }
-
-
-@pytest.fixture(autouse=True)
-def fresh_counts(rate_limit_clock):
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.mark.parametrize("answer", ANSWERS)
