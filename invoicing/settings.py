@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
@@ -89,6 +90,25 @@ class BillingSettings(BaseSiteSetting):
         help_text=_("Money that arrives after the invoice was voided or paid in full. Either way, admins are alerted."),
     )
 
+    account_page_enabled = models.BooleanField(
+        _("client account page"),
+        default=True,
+        help_text=_(
+            "Clients sign in with a one-time emailed link to see all their invoices, receipts and statements "
+            "here; invoice and receipt emails link to it."
+        ),
+    )
+    sign_in_link_minutes = models.PositiveSmallIntegerField(
+        _("sign-in link lifetime (minutes)"),
+        default=15,
+        validators=[MinValueValidator(1), MaxValueValidator(24 * 60)],
+    )
+    account_idle_minutes = models.PositiveSmallIntegerField(
+        _("sign out after inactivity (minutes)"),
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(24 * 60)],
+    )
+
     panels = [
         MultiFieldPanel([FieldPanel("legal_name"), FieldPanel("address"), FieldPanel("tax_id")], heading=_("Seller")),
         MultiFieldPanel(
@@ -113,6 +133,14 @@ class BillingSettings(BaseSiteSetting):
             [FieldPanel("stripe_enabled"), FieldPanel("credit_enabled"), FieldPanel("late_card_payments")],
             heading=_("Payment methods"),
         ),
+        MultiFieldPanel(
+            [
+                FieldPanel("account_page_enabled"),
+                FieldPanel("sign_in_link_minutes"),
+                FieldPanel("account_idle_minutes"),
+            ],
+            heading=_("Client account"),
+        ),
     ]
 
     class Meta:
@@ -125,3 +153,11 @@ class BillingSettings(BaseSiteSetting):
     @property
     def link_lifetime(self):
         return timedelta(days=self.link_lifetime_days)
+
+    @property
+    def sign_in_link_lifetime(self):
+        return timedelta(minutes=self.sign_in_link_minutes)
+
+    @property
+    def account_idle_time(self):
+        return timedelta(minutes=self.account_idle_minutes)

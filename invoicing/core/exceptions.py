@@ -42,6 +42,18 @@ class PaymentLinkUnusable(InvoicingError):
         self.link = link
 
 
+class SignInLinkInvalid(InvoicingError):
+    """The token matches no sign-in link on this website: answered with a plain 404."""
+
+    code = "sign_in_link_invalid"
+
+
+class SignInLinkUnusable(InvoicingError):
+    """The sign-in link was used already or has expired: the client asks for a new one."""
+
+    code = "sign_in_link_unusable"
+
+
 class EmailRefused(InvoicingError):
     """An email that must not be sent as it is (e.g. a line break in a header); never retried."""
 

@@ -1,7 +1,8 @@
-"""Payment-link tokens, as text: their one pattern, and their redaction from every log record.
+"""Payment-link and sign-in tokens, as text: their patterns, and their redaction from every log
+record.
 
 Django logs the path of a 404, a CSRF refusal, a slow request and every request of the dev
-server; a pay-page path holds a token. ``install_log_redaction`` (run by the app's ``ready()``)
+server; a pay-page path and a sign-in link's path hold a token. ``install_log_redaction`` (run by the app's ``ready()``)
 redacts tokens where each log record is made, so that no logger, handler or ``LOGGING`` of the
 host project can print one.
 """
@@ -18,10 +19,16 @@ TOKEN_PATTERN = re.compile(rf"INV-{NUMBER_CHARS}{{1,{MAX_RESULT_LENGTH}}}-[A-Za-
 # path segment after ``/invoice/``, whatever it holds. Most of a secret is still a secret.
 LOGGED_TOKEN = re.compile(r"(?<=/invoice/)[^/?#\"'<>]+|INV-[^\s/?#&\"'<>]+")
 REDACTED = "INV-[redacted]"
+# ``SIGNIN-{43 url-safe characters}``: a one-time sign-in link of the client's billing account.
+SIGN_IN_TOKEN_PATTERN = re.compile(r"SIGNIN-[A-Za-z0-9_\-]{43}")
+LOGGED_SIGN_IN_TOKEN = re.compile(r"(?<=/sign-in/)[^/?#\"'<>]+|SIGNIN-[^\s/?#&\"'<>]+")
+SIGN_IN_REDACTED = "SIGNIN-[redacted]"
 
 
 def redact(value):
-    return LOGGED_TOKEN.sub(REDACTED, value) if isinstance(value, str) else value
+    if not isinstance(value, str):
+        return value
+    return LOGGED_SIGN_IN_TOKEN.sub(SIGN_IN_REDACTED, LOGGED_TOKEN.sub(REDACTED, value))
 
 
 def redact_record(record):

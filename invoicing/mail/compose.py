@@ -50,14 +50,14 @@ def _colour(value, default):
     return value if HEX_COLOUR.match(value or "") else default
 
 
-def compose_email(template, kind, invoice, *, locale, pay_url=None, payment=None, logo_url=None):
-    """``template`` is the site's ``InvoiceEmailTemplatePage`` (or an unsaved one with defaults)."""
+def compose_email(template, kind, invoice, *, locale, pay_url=None, payment=None, logo_url=None, account_url=""):
+    """``template`` is the site's ``InvoiceEmailTemplatePage`` (or an unsaved one with defaults);
+    ``account_url`` is the plain link to the client's billing account page, never a signed-in one."""
     kind = EmailKind(kind)
     wording = template.wording(kind)
     values = placeholder_values(invoice, locale=locale, pay_url=pay_url if kind in KINDS_WITH_PAY_LINK else None)
     # Sanitised before filling, so that values are escaped text and never become markup.
     body_html = fill(sanitize_rich_text(wording.body), values, html=True)
-    footer_html = sanitize_rich_text(template.footer)
     context = {
         "kind": kind,
         # A header: one line, and never HTML-escaped (the send refuses CR and LF, see services.delivery).
@@ -65,18 +65,28 @@ def compose_email(template, kind, invoice, *, locale, pay_url=None, payment=None
         "preheader": fill(wording.preheader, values, html=False),
         "body_html": mark_safe(body_html),  # noqa: S308 - sanitised above, values escaped by fill()
         "body_text": rich_text_to_plain(body_html, paragraph_break="\n\n"),
-        "footer_html": mark_safe(footer_html),  # noqa: S308 - sanitised above
-        "footer_text": rich_text_to_plain(footer_html),
         # A receipt has no pay button of its own; after a partial payment it carries the new link
         # for the rest (the one the client had was replaced), which editors cannot remove.
         "button_label": fill(wording.button_label, values, html=False) or _("Pay the rest"),  # autoescaped
         "pay_url": (pay_url or "") if kind in KINDS_WITH_PAY_LINK or invoice.amount_due > 0 else "",
-        "brand_color": _colour(template.brand_color, DEFAULT_COLOURS[0]),
-        "accent_color": _colour(template.accent_color, DEFAULT_COLOURS[1]),
-        "logo_url": logo_url,
+        **email_frame(template, website_name=values["website_name"], logo_url=logo_url),
+        "account_url": account_url,
         "values": values,
         "payment_amount": format_money(payment.amount, payment.currency, locale) if payment else "",
     }
     html = render_to_string("invoicing/email/message.html", context)
     text = render_to_string("invoicing/email/message.txt", context)
     return ComposedEmail(subject=context["subject"], html=css_inline.inline(html), text=text.strip() + "\n")
+
+
+def email_frame(template, *, website_name, logo_url):
+    """What ``invoicing/email/base.html`` draws around every email: the website's branding."""
+    footer_html = sanitize_rich_text(template.footer)
+    return {
+        "brand_color": _colour(template.brand_color, DEFAULT_COLOURS[0]),
+        "accent_color": _colour(template.accent_color, DEFAULT_COLOURS[1]),
+        "logo_url": logo_url,
+        "website_name": website_name,
+        "footer_html": mark_safe(footer_html),  # noqa: S308 - sanitised above
+        "footer_text": rich_text_to_plain(footer_html),
+    }

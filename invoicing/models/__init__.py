@@ -2,6 +2,7 @@
 # registers them with the app.
 from ..settings import BillingSettings
 from .access import SiteBillingAccess
+from .accounts import SignInLink
 from .clients import Client
 from .events import InvoiceEvent
 from .invoices import Invoice, InvoiceLine, PaymentLink
@@ -9,11 +10,12 @@ from .jobs import BulkJob
 from .log_entries import BillingLogEntry
 from .numbering import InvoiceSequence
 from .outbox import EmailAttempt, OutboundEmail
-from .pages import InvoiceEmailTemplatePage, PayPage
+from .pages import BillingAccountPage, InvoiceEmailTemplatePage, PayPage
 from .payments import CreditEntry, Payment, PaymentMethod, Refund
 from .stripe import CardPayment, StripeEvent
 
 __all__ = [
+    "BillingAccountPage",
     "BillingLogEntry",
     "BillingSettings",
     "BulkJob",
@@ -32,6 +34,7 @@ __all__ = [
     "PaymentMethod",
     "PayPage",
     "Refund",
+    "SignInLink",
     "SiteBillingAccess",
     "StripeEvent",
 ]

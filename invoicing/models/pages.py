@@ -1,5 +1,6 @@
-"""The two Wagtail pages of the module: the per-site pay page and the per-site email template
-page, which also carries the site's branding and the wording of invoice emails."""
+"""The Wagtail pages of the module, one of each per website: the pay page, the client's billing
+account page, and the email template page, which also carries the site's branding and the
+wording of invoice emails."""
 
 import logging
 from dataclasses import dataclass
@@ -221,10 +222,36 @@ class InvoiceEmailTemplatePage(Page):
         return cls.objects.live().descendant_of(site.root_page, inclusive=True).select_related("logo").first()
 
 
-class PayPage(RoutablePageMixin, Page):
+class ClientPage(RoutablePageMixin):
+    """What the pages that clients open share: routes from the URLconf named by ``routes`` (views
+    that get the page first, as its own methods would, so that no page model imports a view), and
+    the website's branding from its Invoice emails page."""
+
+    routes = ""
+
+    @classmethod
+    def get_subpage_urls(cls):
+        return tuple(import_module(cls.routes).urlpatterns)
+
+    def get_context(self, request, *args, **kwargs):
+        return {
+            **super().get_context(request, *args, **kwargs),
+            "branding": InvoiceEmailTemplatePage.for_site(self.get_site()),
+            "pay_base_template": invoicing_settings.INVOICING_PAY_BASE_TEMPLATE,
+        }
+
+    def route_url(self, request, name, *args):
+        return self.get_url(request) + self.reverse_subpage(name, args=args)
+
+    def full_route_url(self, site, name, *args):
+        """Absolute, on ``site``'s own host (never a request's Host header), as emails need it."""
+        path = "/" + self.url_path[len(site.root_page.url_path) :]
+        return site.root_url + path + self.reverse_subpage(name, args=args)
+
+
+class PayPage(ClientPage, Page):
     """Where clients land from their email: ``invoice/<token>/`` shows one invoice and takes its
-    payment. Its routes are the URLconf named by ``routes`` (``invoicing.pay.routes``): views that
-    get the page first, as its own methods would, so that this model imports no view."""
+    payment (``invoicing.pay.routes``)."""
 
     routes = "invoicing.pay.routes"
 
@@ -238,16 +265,29 @@ class PayPage(RoutablePageMixin, Page):
     class Meta:
         verbose_name = _("pay page")
 
+
+class BillingAccountPage(ClientPage, Page):
+    """A client's own billing account on this website, behind a one-time sign-in link emailed to
+    the address on file: every invoice, receipt, PDF and statement of theirs here
+    (``invoicing.pay.account.routes``)."""
+
+    routes = "invoicing.pay.account.routes"
+
+    intro = RichTextField(
+        _("introduction"),
+        blank=True,
+        features=["bold", "italic", "link"],
+        help_text=_("Shown above the sign-in form."),
+    )
+
+    content_panels = Page.content_panels + [FieldPanel("intro")]
+
+    max_count_per_parent = 1
+    subpage_types = []
+
+    class Meta:
+        verbose_name = _("billing account page")
+
     @classmethod
-    def get_subpage_urls(cls):
-        return tuple(import_module(cls.routes).urlpatterns)
-
-    def get_context(self, request, *args, **kwargs):
-        return {
-            **super().get_context(request, *args, **kwargs),
-            "branding": InvoiceEmailTemplatePage.for_site(self.get_site()),
-            "pay_base_template": invoicing_settings.INVOICING_PAY_BASE_TEMPLATE,
-        }
-
-    def route_url(self, request, name, token):
-        return self.get_url(request) + self.reverse_subpage(name, args=[token])
+    def for_site(cls, site):
+        return cls.objects.live().descendant_of(site.root_page, inclusive=True).first()

@@ -15,9 +15,10 @@ from .ratelimit import PAY_GROUP, check_request, client_ip
 
 logger = logging.getLogger(__name__)
 
-def rate_limited(page, request, token):
+
+def rate_limited(page, request, token, *, group=PAY_GROUP):
     """The branded 429 page when ``request`` is over a limit, else ``None``."""
-    limited = check_request(request, group=PAY_GROUP, token=token)
+    limited = check_request(request, group=group, token=token)
     if limited is None:
         return None
     response = page.render(
@@ -53,20 +54,21 @@ def not_found(request):
     return get_resolver().resolve_error_handler(404)(request, Http404())
 
 
-def guarded(*, methods=("GET",)):
-    """A token route: every call counts against the rate limits first, a method not in
+def guarded(*, methods=("GET",), group=PAY_GROUP):
+    """A client's route (a token's, or the billing account's): every call counts against the rate
+    limits of ``group`` first (per IP, and per token where the URL has one), a method not in
     ``methods`` is a 405, and every answer gets the token pages' protective headers."""
 
     def decorate(view):
         @wraps(view)
-        def wrapper(page, request, token):
-            limited = rate_limited(page, request, token)
+        def wrapper(page, request, **kwargs):
+            limited = rate_limited(page, request, kwargs.get("token"), group=group)
             if limited:
                 return limited
             if request.method not in methods:
                 return protect_token_response(HttpResponseNotAllowed(methods))
             try:
-                response = view(page, request, token)
+                response = view(page, request, **kwargs)
             except Http404:
                 response = not_found(request)
             return protect_token_response(response)

@@ -10,40 +10,13 @@ from ..core.lifecycle import InvoiceStatus
 from ..models import Payment
 from ..services import documents
 from ..services.outbox import send_fresh_link
-from ..services.pay_policy import pay_options, refusal
+from ..services.pay_policy import refusal
 from ..services.payments import pay_with_credit
 from ..services.tokens import is_current_token, pay_link_url, resolve_payment_link
+from .flows import LinkFlow
 from .forms import CreditPaymentForm
 from .guards import guarded, opens_invoice, render_unusable_link
-from .headers import download_response, stripe_js
-
-
-def invoice_context(invoice, token, *, error="", notice="", retry_url=""):
-    """Everything the invoice page shows: the invoice, its state and the ways it can be paid."""
-    options = pay_options(invoice)
-    return {
-        "invoice": invoice,
-        "lines": invoice.lines.all(),
-        "token": token,
-        "processing": options.processing,
-        "payable": options.payable,
-        "card_enabled": options.card_enabled,
-        "credit": options.credit,
-        "credit_covers_all": options.credit >= invoice.amount_due,
-        "minimum_partial": options.minimum_partial,
-        "stripe_js": stripe_js() if options.card_enabled else None,
-        "error": error,
-        "notice": notice,
-        "retry_url": retry_url,
-    }
-
-
-def render_invoice(page, request, invoice, token, *, status=200, **context):
-    response = page.render(
-        request, template="invoicing/pay/invoice.html", context_overrides=invoice_context(invoice, token, **context)
-    )
-    response.status_code = status
-    return response
+from .headers import download_response
 
 
 def no_invoice(page, request):
@@ -53,7 +26,7 @@ def no_invoice(page, request):
 
 @opens_invoice()
 def invoice(page, request, invoice, token):
-    return render_invoice(page, request, invoice, token)
+    return LinkFlow(page, request, invoice, token).render_invoice()
 
 
 @guarded(methods=("POST",))
@@ -71,20 +44,26 @@ def fresh_link(page, request, token):
     return redirect(page.route_url(request, "invoice", token))
 
 
-@opens_invoice(methods=("POST",))
-def credit_payment(page, request, invoice, token):
+def pay_by_credit(request, flow):
+    """Spend the client's credit on the invoice: the amount posted, or as much as is needed."""
+    invoice = flow.invoice
     form = CreditPaymentForm(request.POST, invoice=invoice)
     if not form.is_valid():
-        return render_invoice(page, request, invoice, token, status=400, error=form.first_error())
+        return flow.render_invoice(status=400, error=form.first_error())
     refused = refusal(invoice, method="credit")
     if refused:
-        return render_invoice(page, request, invoice, token, status=409, error=refused)
+        return flow.render_invoice(status=409, error=refused)
     try:
         result = pay_with_credit(invoice, amount=form.cleaned_data["credit_amount"])
     except InvoicingError as error:
         invoice.refresh_from_db()
-        return render_invoice(page, request, invoice, token, status=409, error=error.message)
-    return redirect(page.route_url(request, "receipt", result.new_link.token if result.new_link else token))
+        return flow.render_invoice(status=409, error=error.message)
+    return redirect(flow.after(result).receipt_url(result.payment))
+
+
+@opens_invoice(methods=("POST",))
+def credit_payment(page, request, invoice, token):
+    return pay_by_credit(request, LinkFlow(page, request, invoice, token))
 
 
 @opens_invoice(receipt=True)

@@ -27,6 +27,7 @@ from ..models import BillingSettings, InvoiceEmailTemplatePage, OutboundEmail
 from .delivery import schedule_delivery
 from .invoices import describe, issue_invoice
 from .locking import lock_invoice
+from .sites import account_url
 from .tokens import open_new_link
 
 logger = logging.getLogger(__name__)
@@ -112,7 +113,7 @@ def send_fresh_link(link):
     return True
 
 
-def _sender(site, template, billing):
+def sender_address(site, template, billing):
     name = template.sender_name or billing.sender_name or site.site_name
     return formataddr((name, billing.sender_email or settings.DEFAULT_FROM_EMAIL))
 
@@ -130,6 +131,7 @@ def _queue(invoice, kind, *, pay_url=None, payment=None, by=None, trigger):
         pay_url=pay_url,
         payment=payment,
         logo_url=template.logo_url(site),
+        account_url=account_url(site),
     )
     email = OutboundEmail.objects.create(
         invoice=invoice,
@@ -137,7 +139,7 @@ def _queue(invoice, kind, *, pay_url=None, payment=None, by=None, trigger):
         kind=kind,
         trigger=trigger,
         to_email=invoice.billing_email or invoice.client.email,
-        from_email=_sender(site, template, billing),
+        from_email=sender_address(site, template, billing),
         reply_to=billing.reply_to,
         subject=composed.subject,
         html_body=composed.html,
@@ -160,5 +162,3 @@ def due_emails(now=None):
             | Q(status=OutboundEmail.Status.QUEUED, created_at__lte=now - STALE_QUEUED_AFTER)
         ).values_list("pk", flat=True)
     )
-
-

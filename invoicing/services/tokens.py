@@ -58,8 +58,7 @@ def pay_link_url(site, token: str) -> str:
         )
     # The page's path below this site's root, so that a page tree shared by several Sites still
     # gives this Site's URL.
-    path = "/" + pay_page.url_path[len(site.root_page.url_path) :]
-    return site.root_url + path + pay_page.reverse_subpage("invoice", args=[token])
+    return pay_page.full_route_url(site, "invoice", token)
 
 
 def link_expiry(invoice):

@@ -1,7 +1,7 @@
 """Set a Wagtail Site up for billing: ``manage.py invoicing_setup_site <hostname> [--port N]``.
 
-Creates the Pay page and the Invoice emails page under the site's root page, and its billing
-settings with their defaults. Safe to run again: what exists is kept."""
+Creates the Pay page, the Billing account page and the Invoice emails page under the site's root
+page, and its billing settings with their defaults. Safe to run again: what exists is kept."""
 
 from django.core.management.base import BaseCommand, CommandError
 from wagtail.models import Site
@@ -10,7 +10,9 @@ from invoicing.services.sites import set_up_site
 
 
 class Command(BaseCommand):
-    help = "Create the Pay page, the Invoice emails page and the billing settings of a website."
+    help = (
+        "Create the Pay page, the Billing account page, the Invoice emails page and the billing settings of a website."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("hostname", help="The Wagtail Site's hostname, as in Settings → Sites.")
@@ -33,6 +35,7 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"{hostname} is ready for billing: pay page {setup.pay_page.full_url}, "
+                f"client accounts {setup.account_page.full_url}, "
                 "billing settings under Settings → Billing."
             )
         )

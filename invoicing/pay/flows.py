@@ -1,0 +1,117 @@
+"""Where a payment happens: on the pay page, opened by a payment link's token, or in the client's
+billing account, signed in. The card and credit views are the same for both; a flow tells them
+where the invoice, its receipt and the card's return are, and how the invoice page renders."""
+
+from ..services.pay_policy import pay_options
+from .headers import stripe_js
+
+
+def invoice_context(invoice, flow, *, error="", notice="", retry_url=""):
+    """Everything an invoice page shows: the invoice, its state and the ways it can be paid."""
+    options = pay_options(invoice)
+    return {
+        "invoice": invoice,
+        "lines": invoice.lines.all(),
+        "flow": flow,
+        "processing": options.processing,
+        "payable": options.payable,
+        "card_enabled": options.card_enabled,
+        "credit": options.credit,
+        "credit_covers_all": options.credit >= invoice.amount_due,
+        "minimum_partial": options.minimum_partial,
+        "stripe_js": stripe_js() if options.card_enabled else None,
+        "error": error,
+        "notice": notice,
+        "retry_url": retry_url,
+    }
+
+
+class Flow:
+    template = ""
+
+    def __init__(self, page, request, invoice):
+        self.page = page
+        self.request = request
+        self.invoice = invoice
+
+    def url(self, name):
+        return self.page.route_url(self.request, name, self.key)
+
+    @property
+    def invoice_url(self):
+        return self.url("invoice")
+
+    @property
+    def card_start_url(self):
+        return self.url("start_card_payment")
+
+    @property
+    def credit_url(self):
+        return self.url("pay_with_credit")
+
+    @property
+    def offline_confirm_url(self):
+        return self.url("offline_card_confirm")
+
+    @property
+    def card_return_url(self):
+        """Absolute and on the Site's own host, as Stripe needs it."""
+        return self.page.full_route_url(self.invoice.site, "card_return", self.key)
+
+    @property
+    def latest_receipt_url(self):
+        return self.receipt_url(self.invoice.payment)
+
+    def extra_context(self):
+        return {}
+
+    def render_invoice(self, *, status=200, **context):
+        response = self.page.render(
+            self.request,
+            template=self.template,
+            context_overrides={**invoice_context(self.invoice, self, **context), **self.extra_context()},
+        )
+        response.status_code = status
+        return response
+
+
+class LinkFlow(Flow):
+    """The pay page: every URL carries the payment link's token."""
+
+    template = "invoicing/pay/invoice.html"
+
+    def __init__(self, page, request, invoice, token):
+        super().__init__(page, request, invoice)
+        self.token = self.key = token
+
+    def receipt_url(self, payment=None):
+        return self.url("receipt")
+
+    def after(self, result):
+        """A partial payment replaced the link: the rest is paid on the new one."""
+        new_link = getattr(result, "new_link", None)
+        return LinkFlow(self.page, self.request, self.invoice, new_link.token) if new_link else self
+
+    def extra_context(self):
+        return {"token": self.token}
+
+
+class AccountFlow(Flow):
+    """The client's billing account: URLs carry the invoice's id, which the signed-in session
+    scopes to the client; no link is needed, and the emailed one is left as it is."""
+
+    template = "invoicing/pay/account/invoice.html"
+
+    def __init__(self, page, request, invoice, account):
+        super().__init__(page, request, invoice)
+        self.account = account
+        self.key = invoice.pk
+
+    def receipt_url(self, payment=None):
+        return self.page.route_url(self.request, "receipt", payment.pk) if payment else self.invoice_url
+
+    def after(self, result):
+        return self
+
+    def extra_context(self):
+        return {"account": self.account, "payments": self.account.payments(self.invoice)}
