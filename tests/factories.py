@@ -10,18 +10,27 @@ from django.utils.translation import get_supported_language_variant
 from wagtail.models import Locale, Page, Site
 
 from home.models import HomePage
-from invoicing.models import BillingSettings, Client, InvoiceEmailTemplatePage, PayPage, SiteBillingAccess
+from invoicing.models import (
+    BillingAccountPage,
+    BillingSettings,
+    Client,
+    InvoiceEmailTemplatePage,
+    PayPage,
+    SiteBillingAccess,
+)
 from invoicing.services import invoices as invoice_services
 
 
 def make_website(hostname, *, port=80, prefix="INV", currency="EUR", number_format="{prefix}-{year}-{number:05}"):
-    """A Site with a home page, a live pay page, a branding page and billing settings."""
+    """A Site with a home page, a live pay page and billing account page, a branding page and
+    billing settings."""
     Locale.objects.get_or_create(language_code=get_supported_language_variant(settings.LANGUAGE_CODE))
     root = Page.get_first_root_node() or Page.add_root(instance=Page(title="Root"))
     slug = hostname.split(".")[0]
     home = root.add_child(instance=HomePage(title=hostname, slug=slug))
     site = Site.objects.create(hostname=hostname, port=port, root_page=home, site_name=slug.title())
     home.add_child(instance=PayPage(title="Pay", slug="pay"))
+    home.add_child(instance=BillingAccountPage(title="Your billing account", slug="account"))
     home.add_child(instance=InvoiceEmailTemplatePage(title="Emails", slug="emails", brand_color="#123456"))
     BillingSettings.objects.update_or_create(
         site=site,
