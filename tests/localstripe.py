@@ -75,6 +75,23 @@ class LocalStripe:
         """Forget every object (intents, charges, events); registered webhooks stay."""
         self.http.delete(f"{self.url}/_config/data", timeout=5).raise_for_status()
 
+    def card_token(self, number="4242424242424242"):
+        """What localstripe's fake Stripe.js does in the browser: a card token, made with the publishable key."""
+        response = self.http.post(
+            f"{self.url}/v1/tokens",
+            data={
+                "card[number]": number,
+                "card[exp_month]": "12",
+                "card[exp_year]": "2040",
+                "card[cvc]": "123",
+                "key": "pk_test_localstripe",
+            },
+            auth=None,
+            timeout=5,
+        )
+        response.raise_for_status()
+        return response.json()["card"]["id"]
+
     def register_webhook(self, url, *, secret, name="test"):
         """Stripe will POST signed events to ``url``, about a second after each happens."""
         response = self.http.post(f"{self.url}/_config/webhooks/{name}", data={"url": url, "secret": secret}, timeout=5)

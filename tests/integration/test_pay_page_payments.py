@@ -34,24 +34,6 @@ def give_credit(client_record, site, amount):
     record_manual_payment(other, reason="Bank transfer", by=None, amount=Decimal("10.00") + Decimal(amount))
 
 
-def card_token(stripe_server, number="4242424242424242"):
-    """What localstripe's fake Stripe.js does in the browser: a card token, made with the publishable key."""
-    response = stripe_server.http.post(
-        f"{stripe_server.url}/v1/tokens",
-        data={
-            "card[number]": number,
-            "card[exp_month]": "12",
-            "card[exp_year]": "2040",
-            "card[cvc]": "123",
-            "key": "pk_test_localstripe",
-        },
-        auth=None,
-        timeout=5,
-    )
-    response.raise_for_status()
-    return response.json()["card"]["id"]
-
-
 @pytest.fixture
 def hundred(site_a):
     return open_invoice(site_a, lines=[line(unit_price="100.00")])
@@ -179,7 +161,7 @@ def test_when_stripe_is_down_the_page_says_so_and_a_retry_works(client, hundred,
 def test_the_offline_card_widget_pays_through_the_server(client, hundred, stripe_server):
     invoice, link = hundred
     checkout = post(client, link.url + "card/").json()
-    card = card_token(stripe_server)
+    card = stripe_server.card_token()
     confirmed = post(client, link.url + "card/confirm-offline/", {"intent_id": checkout["intent_id"], "card_id": card})
     assert confirmed.json() == {"status": "succeeded", "redirect": path_of(link.url) + "receipt/"}
     invoice.refresh_from_db()
@@ -192,7 +174,7 @@ def test_the_offline_card_widget_pays_through_the_server(client, hundred, stripe
 def test_a_declined_card_on_the_offline_widget_is_told(client, hundred, stripe_server):
     invoice, link = hundred
     checkout = post(client, link.url + "card/").json()
-    card = card_token(stripe_server, "4000000000000341")
+    card = stripe_server.card_token("4000000000000341")
     declined = post(client, link.url + "card/confirm-offline/", {"intent_id": checkout["intent_id"], "card_id": card})
     assert declined.status_code == 409 and "declined" in declined.json()["error"]
     invoice.refresh_from_db()
@@ -202,7 +184,7 @@ def test_a_declined_card_on_the_offline_widget_is_told(client, hundred, stripe_s
 def test_the_offline_widget_hands_3d_secure_to_the_browser(client, hundred, stripe_server):
     _, link = hundred
     checkout = post(client, link.url + "card/").json()
-    card = card_token(stripe_server, CARD_REQUIRING_3DS)
+    card = stripe_server.card_token(CARD_REQUIRING_3DS)
     confirmed = post(client, link.url + "card/confirm-offline/", {"intent_id": checkout["intent_id"], "card_id": card})
     assert confirmed.json() == {"status": "requires_action"}
 
@@ -214,7 +196,7 @@ def test_the_offline_widget_confirms_only_this_invoices_intents(client, hundred,
     refused = post(
         client,
         link.url + "card/confirm-offline/",
-        {"intent_id": other["intent_id"], "card_id": card_token(stripe_server)},
+        {"intent_id": other["intent_id"], "card_id": stripe_server.card_token()},
     )
     assert (
         refused.status_code == 409 and stripe_server.intent(other["intent_id"])["status"] == "requires_payment_method"
