@@ -1,0 +1,416 @@
+"""A client's statement of account over a range of dates, per currency: as data, CSV and PDF.
+
+The balance is the one the rest of the module shows: what the client owes on open invoices, less
+the account credit they hold. Every event changes it by Δowed − Δcredit:
+
+- an invoice issued: +total;
+- a payment: −(what it paid of an open invoice) − (what it put on, or took off, the credit), so a
+  card payment is −amount and a payment with credit is 0 (it moves money from credit to the invoice);
+- a refund: only what it gives back to, or takes back from, the credit (``amount_paid`` stays);
+- a write-off or a void: −(what the invoice still asked for).
+
+The reconciliation at the end date (owed on invoices open then, less the credit then) is computed
+separately from the events and must agree with the closing balance.
+"""
+
+import csv
+import io
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ..core.exceptions import ValidationFailed
+from ..core.lifecycle import InvoiceStatus
+from ..core.money import exponent, round_money
+from ..models import BillingSettings, Client, CreditEntry, Invoice, InvoiceEmailTemplatePage, Payment, PaymentMethod
+from ..pdf import statement as pdf
+from ..pdf.document import Branding, Party
+from .documents import _seller
+
+# Lines of the same instant: the invoice before the money paid on it, and its closing last.
+KIND_ORDER = {"invoice": 0, "payment": 1, "credit_payment": 1, "refund": 2, "credit": 3, "write_off": 4, "void": 4}
+CLOSED_KINDS = frozenset({"write_off", "void"})
+# What a payment put on the client's credit because the invoice could not take it.
+EXCESS_KINDS = frozenset({CreditEntry.Kind.OVERPAYMENT, CreditEntry.Kind.UNAPPLIED_PAYMENT})
+# A cell a spreadsheet would run as a formula; a leading quote keeps it text.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    when: datetime
+    kind: str  # invoice, payment, credit_payment, refund, write_off, void, credit
+    invoice_number: str
+    description: str
+    amount: Decimal  # the effect on the balance
+    memo: Decimal | None  # money that moved without changing the balance as much (credit payments, refunds)
+    balance: Decimal  # the running balance after this line
+
+
+@dataclass(frozen=True)
+class CurrencyStatement:
+    currency: str
+    opening_balance: Decimal
+    lines: tuple[StatementLine, ...]
+    invoiced: Decimal
+    paid: Decimal
+    refunded: Decimal
+    closed: Decimal  # written off and voided
+    closing_balance: Decimal
+    outstanding: Decimal  # owed on invoices open at the end date
+    credit: Decimal  # the account credit at the end date
+
+
+@dataclass(frozen=True)
+class Statement:
+    client: Client
+    site: object  # the client's wagtail Site
+    start: date
+    end: date
+    currencies: tuple[CurrencyStatement, ...]
+
+
+@dataclass
+class _Event:
+    when: datetime
+    kind: str
+    pk: int
+    currency: str
+    invoice: Invoice | None
+    description: str = ""
+    memo: Decimal | None = None
+    applied: Decimal = Decimal(0)  # what a payment paid of its invoice
+    credit: Decimal = Decimal(0)  # Δ of the client's credit
+    owed: Decimal = Decimal(0)  # Δ of what the client owes on open invoices, set in order
+    day: date = field(init=False)
+
+    def __post_init__(self):
+        self.day = timezone.localtime(self.when).date()
+
+    @property
+    def order(self):
+        return (self.when, KIND_ORDER[self.kind], self.pk)
+
+    @property
+    def effect(self):
+        return self.owed - self.credit
+
+
+def _money(value, currency):
+    # "+ 0" turns a negative zero (from negating a zero) into a plain one.
+    return round_money(value, currency) + 0
+
+
+def _as_date(value, name):
+    if isinstance(value, datetime):
+        return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    if not isinstance(value, date):
+        raise ValidationFailed(_("The statement's %(name)s must be a date.") % {"name": name})
+    return value
+
+
+def build_statement(client, *, start, end) -> Statement:
+    """The statement of ``client`` from ``start`` to ``end``, both included, in local dates."""
+    start, end = _as_date(start, _("start")), _as_date(end, _("end"))
+    if start > end:
+        raise ValidationFailed(
+            _("The statement cannot start on %(start)s, after its end on %(end)s; swap the two dates.")
+            % {"start": start.isoformat(), "end": end.isoformat()}
+        )
+    invoices = list(Invoice.objects.filter(client=client, issued_at__isnull=False).exclude(status=InvoiceStatus.DRAFT))
+    events, wallet = _events(client, invoices)
+    by_currency = defaultdict(list)
+    for event in sorted(events, key=lambda event: event.order):
+        if event.day <= end:
+            by_currency[event.currency].append(event)
+    _set_owed(by_currency)
+    sections = []
+    for currency in sorted(by_currency):
+        section = _currency_statement(currency, by_currency[currency], invoices, wallet, start, end)
+        if section.lines or section.opening_balance or section.outstanding or section.credit:
+            sections.append(section)
+    return Statement(client=client, site=client.site, start=start, end=end, currencies=tuple(sections))
+
+
+def _events(client, invoices):
+    """Every event of the client's history, each with what it did to the client's credit; and the
+    credit ledger on its own, each entry dated as its event, for the reconciliation."""
+    payments = list(
+        Payment.objects.filter(invoice__client=client, status=Payment.Status.SUCCEEDED)
+        .select_related("invoice")
+        .prefetch_related("refunds")
+    )
+    known_payments = {payment.pk: payment.created_at for payment in payments}
+    known_refunds = {refund.pk: refund.created_at for payment in payments for refund in payment.refunds.all()}
+    by_payment, by_refund, loose, wallet = defaultdict(list), defaultdict(list), [], []
+    for entry in CreditEntry.objects.filter(client=client).order_by("created_at", "pk"):
+        if entry.refund_id in known_refunds:
+            by_refund[entry.refund_id].append(entry)
+            moment = known_refunds[entry.refund_id]
+        elif entry.refund_id is None and entry.payment_id in known_payments:
+            by_payment[entry.payment_id].append(entry)
+            moment = known_payments[entry.payment_id]
+        else:
+            loose.append(entry)
+            moment = entry.created_at
+        wallet.append((entry.currency, timezone.localtime(moment).date(), entry.amount))
+
+    events = []
+    for invoice in invoices:
+        events.append(_Event(invoice.issued_at, "invoice", invoice.pk, invoice.currency, invoice, invoice.title))
+        closed = _closing_kind(invoice)
+        if closed:
+            description = _("Voided") if closed == "void" else _("Written off as uncollectible")
+            events.append(_Event(invoice.closed_at, closed, invoice.pk, invoice.currency, invoice, description))
+    for payment in payments:
+        events.append(_payment_event(payment, by_payment[payment.pk]))
+        for refund in payment.refunds.all():
+            events.append(_refund_event(payment, refund, by_refund[refund.pk]))
+    for entry in loose:
+        events.append(
+            _Event(
+                entry.created_at,
+                "credit",
+                entry.pk,
+                entry.currency,
+                None,
+                entry.note or entry.get_kind_display(),
+                credit=entry.amount,
+            )
+        )
+    return events, wallet
+
+
+def _closing_kind(invoice):
+    if invoice.closed_at is None:
+        return None
+    if invoice.status == InvoiceStatus.VOID:
+        return "void"
+    # Still uncollectible, or paid by late money after it was written off.
+    if invoice.status in (InvoiceStatus.UNCOLLECTIBLE, InvoiceStatus.PAID):
+        return "write_off"
+    return None
+
+
+def _payment_event(payment, entries):
+    currency = payment.currency
+    excess = sum((entry.amount for entry in entries if entry.kind in EXCESS_KINDS), Decimal(0))
+    credit = sum((entry.amount for entry in entries), Decimal(0))
+    number = payment.invoice.number
+    if payment.method == PaymentMethod.CREDIT:
+        kind, memo = "credit_payment", payment.amount
+        description = _("Paid %(number)s with account credit") % {"number": number}
+    else:
+        kind, memo = "payment", None
+        description = _("Card payment") if payment.method == PaymentMethod.STRIPE else _("Payment received")
+        if excess and excess == payment.amount:
+            description = _("%(payment)s for a closed invoice, kept as account credit") % {"payment": description}
+        elif excess:
+            description = _("%(payment)s, the overpayment kept as account credit") % {"payment": description}
+    return _Event(
+        payment.created_at,
+        kind,
+        payment.pk,
+        currency,
+        payment.invoice,
+        description,
+        memo=memo,
+        applied=round_money(payment.amount - excess, currency),
+        credit=round_money(credit, currency),
+    )
+
+
+def _refund_event(payment, refund, entries):
+    currency = payment.currency
+    credit = round_money(sum((entry.amount for entry in entries), Decimal(0)), currency)
+    if payment.method == PaymentMethod.CREDIT:
+        description = _("Credit payment refunded to account credit")
+    elif credit < 0:
+        description = _("Refund; unused account credit taken back")
+    else:
+        description = _("Refund")
+    return _Event(
+        refund.created_at,
+        "refund",
+        refund.pk,
+        currency,
+        payment.invoice,
+        description,
+        memo=round_money(refund.amount, currency),
+        credit=credit,
+    )
+
+
+def _set_owed(by_currency):
+    """What each event did to the amount owed on open invoices, walking the history in order: a
+    payment lowers it only while its invoice is open, and a closing takes away what was left."""
+    for events in by_currency.values():
+        owed = {}  # invoice id -> what it still asks for; absent before its issue and after its closing
+        for event in events:
+            invoice = event.invoice
+            if event.kind == "invoice":
+                owed[invoice.pk] = event.owed = invoice.total
+            elif event.kind in ("payment", "credit_payment") and invoice.pk in owed:
+                event.owed = -event.applied
+                owed[invoice.pk] -= event.applied
+            elif event.kind in CLOSED_KINDS:
+                event.owed = -owed.pop(invoice.pk, Decimal(0))
+
+
+def _currency_statement(currency, events, invoices, wallet, start, end):
+    opening = sum((event.effect for event in events if event.day < start), Decimal(0))
+    balance, lines, totals = opening, [], defaultdict(Decimal)
+    for event in events:
+        if event.day < start:
+            continue
+        balance += event.effect
+        totals[event.kind] += event.effect
+        lines.append(
+            StatementLine(
+                when=event.when,
+                kind=event.kind,
+                invoice_number=event.invoice.number if event.invoice else "",
+                description=event.description,
+                amount=_money(event.effect, currency),
+                memo=event.memo,
+                balance=_money(balance, currency),
+            )
+        )
+    outstanding, credit = _reconciliation(currency, events, invoices, wallet, end)
+    closing = _money(balance, currency)
+    if closing != outstanding - credit:
+        raise AssertionError(
+            f"Statement of {currency}: the closing balance {closing} is not {outstanding} owed less {credit} credit"
+        )
+    return CurrencyStatement(
+        currency=currency,
+        opening_balance=_money(opening, currency),
+        lines=tuple(lines),
+        invoiced=_money(totals["invoice"], currency),
+        paid=_money(totals["payment"] + totals["credit_payment"], currency),
+        refunded=_money(totals["refund"], currency),
+        closed=_money(totals["write_off"] + totals["void"], currency),
+        closing_balance=closing,
+        outstanding=outstanding,
+        credit=credit,
+    )
+
+
+def _reconciliation(currency, events, invoices, wallet, end):
+    """What was owed on invoices open at the end date, and the credit then, from the invoices, the
+    payments and the credit ledger rather than from the lines' effects."""
+    local = timezone.localtime
+    applied = defaultdict(Decimal)
+    for event in events:  # all on or before ``end``
+        if event.kind in ("payment", "credit_payment") and event.when >= event.invoice.issued_at:
+            applied[event.invoice.pk] += event.applied
+    outstanding = Decimal(0)
+    for invoice in invoices:
+        if invoice.currency != currency or local(invoice.issued_at).date() > end:
+            continue
+        if _closing_kind(invoice) and local(invoice.closed_at).date() <= end:
+            continue
+        outstanding += invoice.total - applied[invoice.pk]
+    credit = sum((amount for code, day, amount in wallet if code == currency and day <= end), Decimal(0))
+    return _money(outstanding, currency), _money(credit, currency)
+
+
+# -- CSV ----------------------------------------------------------------------------------------------
+
+
+def _figure(amount, currency):
+    return "" if amount is None else f"{_money(amount, currency):.{exponent(currency)}f}"
+
+
+def _text(value):
+    value = str(value)
+    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
+
+
+def statement_csv(statement: Statement) -> bytes:
+    """One row per line, with an opening and a closing row per currency; UTF-8 with a BOM, so that
+    Excel reads it as UTF-8. Text cells that a spreadsheet would run as formulas are quoted."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(
+        [_("Currency"), _("Date"), _("Kind"), _("Invoice"), _("Description"), _("Amount"), _("Memo"), _("Balance")]
+    )
+    for section in statement.currencies:
+        # (day, kind, invoice number, description, amount, memo, balance)
+        rows = [(statement.start, "opening", "", _("Opening balance"), None, None, section.opening_balance)]
+        rows += [
+            (
+                timezone.localtime(line.when).date(),
+                line.kind,
+                line.invoice_number,
+                line.description,
+                line.amount,
+                line.memo,
+                line.balance,
+            )
+            for line in section.lines
+        ]
+        rows.append((statement.end, "closing", "", _("Closing balance"), None, None, section.closing_balance))
+        for day, kind, number, description, *amounts in rows:
+            figures = [_figure(amount, section.currency) for amount in amounts]
+            writer.writerow([section.currency, day.isoformat(), kind, _text(number), _text(description), *figures])
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+# -- PDF ----------------------------------------------------------------------------------------------
+
+
+def statement_document(statement: Statement) -> pdf.StatementDocument:
+    """What the statement's PDF shows, as plain data for ``pdf.statement``."""
+    site, client = statement.site, statement.client
+    billing = BillingSettings.for_site(site)
+    template = InvoiceEmailTemplatePage.for_site(site)
+    return pdf.StatementDocument(
+        seller=_seller(site, billing),
+        client=Party(name=client.name, address=client.billing_address, tax_id=client.tax_id, email=client.email),
+        start=statement.start,
+        end=statement.end,
+        sections=tuple(
+            pdf.StatementSection(
+                currency=section.currency,
+                opening_balance=section.opening_balance,
+                rows=tuple(
+                    pdf.StatementRow(
+                        day=timezone.localtime(line.when).date(),
+                        kind=line.kind,
+                        document=line.invoice_number,
+                        description=line.description,
+                        amount=line.amount,
+                        memo=line.memo,
+                        balance=line.balance,
+                    )
+                    for line in section.lines
+                ),
+                invoiced=section.invoiced,
+                paid=section.paid,
+                refunded=section.refunded,
+                closed=section.closed,
+                closing_balance=section.closing_balance,
+                outstanding=section.outstanding,
+                credit=section.credit,
+            )
+            for section in statement.currencies
+        ),
+        issued_on=timezone.localdate(),
+        created_at=timezone.now(),
+        locale=billing.locale,
+        paper_size=billing.paper_size,
+        branding=template.as_branding() if template else Branding(),
+    )
+
+
+def statement_pdf(statement: Statement) -> bytes:
+    return pdf.render_statement(statement_document(statement))
+
+
+def statement_filename(statement: Statement, ext: str) -> str:
+    return f"statement-{statement.start.isoformat()}-{statement.end.isoformat()}.{ext.lstrip('.')}"
