@@ -8,6 +8,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
+from django.contrib.sessions.backends.db import SessionStore
 from django.test import Client as HttpClient
 from django.utils import timezone
 from django_tasks import task_backends
@@ -132,6 +133,7 @@ def test_signing_out_ends_the_session_and_its_old_key(client, jane):
     old_key = client.session.session_key
     answer = client.post(ACCOUNT + "sign-out/", **host(jane))
     assert answer["Location"] == ACCOUNT + "?signed_out=1"
+    assert not SessionStore().exists(old_key)  # the old session is gone, not just emptied
     assert "Email me a sign-in link" in client.get(ACCOUNT, **host(jane)).content.decode()
     stolen = HttpClient()
     stolen.cookies["sessionid"] = old_key
