@@ -13,7 +13,7 @@ from wagtail.models import Site
 from . import INVOICING_APPS
 from .conf import LOCALSTRIPE_WEBHOOK_SECRET, invoicing_settings
 from .core.number_format import NUMBER_CHARS, validate_number_format, validate_number_prefix
-from .models import Invoice, PayPage
+from .models import BillingAccountPage, Invoice, PayPage
 from .services.bulk import exports_storage
 from .settings import BillingSettings
 
@@ -164,14 +164,17 @@ def _invalid(validate, value):
 
 
 @checks.register()
-def check_pay_pages(app_configs=None, **kwargs):
-    """A website that bills without a live Pay page cannot issue invoices."""
+def check_client_pages(app_configs=None, **kwargs):
+    """A website that bills without a live Pay page cannot issue invoices; one with client accounts
+    turned on but no live Billing account page cannot sign its clients in."""
     try:
         sites = list(Site.objects.filter(pk__in=Invoice.objects.values("site_id")).select_related("root_page"))
-        without_pay_page = [
-            site
-            for site in sites
-            if not PayPage.objects.live().descendant_of(site.root_page, inclusive=True).exists()
+        without_pay_page = [site for site in sites if not _has_live(PayPage, site)]
+        accounts_on = set(
+            BillingSettings.objects.filter(site__in=sites, account_page_enabled=True).values_list("site_id", flat=True)
+        )
+        without_account_page = [
+            site for site in sites if site.pk in accounts_on and not _has_live(BillingAccountPage, site)
         ]
     except DatabaseError:  # not migrated yet: nothing to check
         return []
@@ -182,7 +185,20 @@ def check_pay_pages(app_configs=None, **kwargs):
             id="invoicing.W002",
         )
         for site in without_pay_page
+    ] + [
+        checks.Warning(
+            f"The website {site.hostname} has client accounts turned on but no live Billing account page: its "
+            "clients cannot sign in, and its emails carry no link to their invoices.",
+            hint=f"Run: manage.py invoicing_setup_site {site.hostname}, or turn client accounts off under Settings → "
+            "Billing.",
+            id="invoicing.W005",
+        )
+        for site in without_account_page
     ]
+
+
+def _has_live(page_model, site):
+    return page_model.objects.live().descendant_of(site.root_page, inclusive=True).exists()
 
 
 @checks.register(checks.Tags.security)

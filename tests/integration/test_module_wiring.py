@@ -12,7 +12,14 @@ from wagtail.models import Page, Site
 
 from invoicing import checks
 from invoicing.conf import LOCALSTRIPE_WEBHOOK_SECRET, invoicing_settings
-from invoicing.models import BillingSettings, Invoice, InvoiceEmailTemplatePage, PayPage, StripeEvent
+from invoicing.models import (
+    BillingAccountPage,
+    BillingSettings,
+    Invoice,
+    InvoiceEmailTemplatePage,
+    PayPage,
+    StripeEvent,
+)
 from tests.factories import make_website, open_invoice
 from tests.localstripe import stripe_signature
 
@@ -85,11 +92,20 @@ def test_an_email_backend_that_delivers_nothing_is_flagged_in_production(setting
 
 def test_a_website_that_bills_without_a_live_pay_page_is_named(site_a):
     open_invoice(site_a)
-    assert checks.check_pay_pages() == []
+    assert checks.check_client_pages() == []
     PayPage.objects.descendant_of(site_a.root_page).get().unpublish()
-    [warning] = checks.check_pay_pages()
+    [warning] = checks.check_client_pages()
     assert warning.id == "invoicing.W002" and "acme.test" in warning.msg
     assert warning.hint == "Run: manage.py invoicing_setup_site acme.test"
+
+
+def test_a_website_with_client_accounts_on_but_no_live_account_page_is_named(site_a):
+    open_invoice(site_a)
+    BillingAccountPage.objects.descendant_of(site_a.root_page).get().unpublish()
+    [warning] = checks.check_client_pages()
+    assert warning.id == "invoicing.W005" and "acme.test" in warning.msg and "cannot sign in" in warning.msg
+    BillingSettings.objects.filter(site=site_a).update(account_page_enabled=False)
+    assert checks.check_client_pages() == []
 
 
 def test_a_per_process_cache_is_flagged_in_production(settings):
