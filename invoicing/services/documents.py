@@ -16,7 +16,7 @@ STAMPS = {
 }
 
 
-def _seller(site, billing):
+def seller_party(site, billing):
     return Party(
         name=billing.legal_name or site.site_name or site.hostname,
         address=billing.address,
@@ -50,7 +50,7 @@ def invoice_document(invoice, *, pay_url=None, receipt=None):
         title=invoice.title,
         description=invoice.description,
         currency=invoice.currency,
-        seller=_seller(invoice.site, billing),
+        seller=seller_party(invoice.site, billing),
         client=_client(invoice),
         lines=tuple(
             DocumentLine(

@@ -29,7 +29,7 @@ from ..core.money import exponent, round_money
 from ..models import BillingSettings, Client, CreditEntry, Invoice, InvoiceEmailTemplatePage, Payment, PaymentMethod
 from ..pdf import statement as pdf
 from ..pdf.document import Branding, Party
-from .documents import _seller
+from .documents import seller_party
 
 # Lines of the same instant: the invoice before the money paid on it, and its closing last.
 KIND_ORDER = {"invoice": 0, "payment": 1, "credit_payment": 1, "refund": 2, "credit": 3, "write_off": 4, "void": 4}
@@ -370,7 +370,7 @@ def statement_document(statement: Statement) -> pdf.StatementDocument:
     billing = BillingSettings.for_site(site)
     template = InvoiceEmailTemplatePage.for_site(site)
     return pdf.StatementDocument(
-        seller=_seller(site, billing),
+        seller=seller_party(site, billing),
         client=Party(name=client.name, address=client.billing_address, tax_id=client.tax_id, email=client.email),
         start=statement.start,
         end=statement.end,
