@@ -10,7 +10,8 @@ from wagtail_modeladmin.options import modeladmin_register
 from .admin.access import BillingSitePermissionPolicy, SiteScopedDeleteBulkAction
 from .admin.actions import available_actions
 from .admin.bulk_actions import INVOICE_BULK_ACTIONS
-from .admin.clients import ClientViewSet
+from .admin.client_bulk_actions import SendSignInLinksBulkAction
+from .admin.clients import SIGN_IN_LINK_SENT, ClientViewSet, SignInLinkSentFormatter
 from .admin.dashboard import add_billing_panel
 from .admin.emails import OutboundEmailViewSet, ReadOnlyPermissionPolicy
 from .admin.group_panel import BillingSitesForm
@@ -33,6 +34,7 @@ register_permission_policy(StripeEvent, ReadOnlyPermissionPolicy(StripeEvent))
 register_snippet(StripeEventViewSet)
 for bulk_action in INVOICE_BULK_ACTIONS:
     hooks.register("register_bulk_action", bulk_action)
+hooks.register("register_bulk_action", SendSignInLinksBulkAction)
 hooks.register("register_admin_viewset", BulkJobViewSet)
 modeladmin_register(PaymentsLedger)
 # After Wagtail's own "delete" (order 0), so that this one replaces it for the site-scoped models.
@@ -56,6 +58,8 @@ def log_billing_per_website(actions):
     # Wagtail's history and site history of invoices and clients, narrowed to the user's websites.
     actions.register_model(Invoice, BillingLogEntry)
     actions.register_model(Client, BillingLogEntry)
+    # Sending a client a sign-in link, logged with the address it went to (never the token).
+    actions.register_action(SIGN_IN_LINK_SENT)(SignInLinkSentFormatter)
 
 
 @hooks.register("register_actions")

@@ -1,22 +1,36 @@
-"""Clients as snippets: each with its invoices, its open balance and its credit, per currency."""
+"""Clients as snippets: each with its invoices, its open balance and its credit, per currency, and
+a button that emails the client a sign-in link to their billing account."""
 
 from collections import defaultdict
 
+from django.contrib import messages
 from django.contrib.admin.utils import quote, unquote
+from django.db import transaction
 from django.db.models import Count, F, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
-from django.shortcuts import get_object_or_404
-from django.urls import reverse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path, reverse
+from django.utils.functional import cached_property
 from django.utils.http import urlencode
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from django.views.generic import TemplateView
 from wagtail.admin.panels import FieldPanel
 from wagtail.admin.ui.tables import Column
+from wagtail.admin.utils import get_valid_next_url_from_request
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
+from wagtail.admin.widgets import HeaderButton
+from wagtail.log_actions import LogFormatter, log
 from wagtail.snippets.views.snippets import IndexView, InspectView, SnippetViewSet
 
+from ..core.exceptions import InvoicingError
 from ..core.lifecycle import InvoiceStatus
 from ..core.money import format_money, round_money
-from ..models import Client, CreditEntry, Invoice
+from ..models import BillingSettings, Client, CreditEntry, Invoice
 from ..models.access import scope_to_user
+from ..services.sign_in import ensure_accounts_open, send_sign_in_link
 from .access import SiteScopedViewSetMixin
 
 # The client page lists this many invoices, newest first; the invoice listing, filtered, has them all.
@@ -79,12 +93,114 @@ class ClientIndexView(IndexView):
         return paginator, page, clients, is_paginated
 
 
+def client_for(user, pk):
+    """The client, if one of ``user``'s websites has it; another website's client is a 404."""
+    clients = scope_to_user(Client.objects.select_related("site", "user"), user)
+    return get_object_or_404(clients, pk=unquote(str(pk)))
+
+
+# The admin history's record of a sign-in link sent (``register_log_actions`` in wagtail_hooks).
+SIGN_IN_LINK_SENT = "invoicing.send_sign_in_link"
+# Sending one emails the client: those who may change clients may, those who only view may not.
+SEND_SIGN_IN_LINK_PERMISSION = "change"
+
+
+class SignInLinkSentFormatter(LogFormatter):
+    label = _("Send sign-in link")
+
+    def format_message(self, log_entry):
+        return _("Sign-in link sent to %(email)s") % {"email": (log_entry.data or {}).get("email", "")}
+
+
+def send_sign_in_link_from_admin(client, *, by):
+    """Queue a sign-in email to ``client`` and note it in the client's history: the address it goes
+    to, never the token (it does not exist yet: the task makes it). Raises the service's
+    ``InvalidTransition`` when the website's accounts are off, and then logs nothing."""
+    with transaction.atomic():
+        send_sign_in_link(client, by=by)
+        log(instance=client, action=SIGN_IN_LINK_SENT, user=by, data={"email": client.email})
+
+
+def inspect_url(client):
+    return reverse(Client.snippet_viewset.get_url_name("inspect"), args=[quote(client.pk)])
+
+
+class SendSignInLinkView(PermissionCheckedMixin, WagtailAdminTemplateMixin, TemplateView):
+    """Confirm, then email the client a one-time sign-in link to their billing account. GET only
+    shows what will happen; the POST (CSRF-protected) sends."""
+
+    model = None
+    index_url_name = None
+    permission_required = SEND_SIGN_IN_LINK_PERMISSION
+    template_name = "invoicing/admin/client_sign_in_confirm.html"
+    page_title = _("Send sign-in link")
+
+    def setup(self, request, pk, *args, **kwargs):
+        super().setup(request, *args, **kwargs)
+        self.client = client_for(request.user, pk)
+
+    def get_page_subtitle(self):
+        return str(self.client)
+
+    def get_header_icon(self):
+        return "mail"
+
+    def get_breadcrumbs_items(self):
+        return self.breadcrumbs_items + [
+            {"url": reverse(self.index_url_name), "label": capfirst(Client._meta.verbose_name_plural)},
+            {"url": inspect_url(self.client), "label": str(self.client)},
+            {"url": "", "label": self.page_title},
+        ]
+
+    def get_success_url(self):
+        return get_valid_next_url_from_request(self.request) or inspect_url(self.client)
+
+    def get_context_data(self, **kwargs):
+        try:
+            ensure_accounts_open(self.client.site)
+        except InvoicingError as exc:
+            refusal = exc.message  # said before the click, and again if it is clicked anyway
+        else:
+            refusal = ""
+        return super().get_context_data(
+            client=self.client,
+            minutes=BillingSettings.for_site(self.client.site).sign_in_link_minutes,
+            refusal=refusal,
+            cancel_url=self.get_success_url(),
+            **kwargs,
+        )
+
+    def post(self, request, *args, **kwargs):
+        try:
+            send_sign_in_link_from_admin(self.client, by=request.user)
+        except InvoicingError as exc:
+            messages.error(request, exc.message)
+            return redirect(self.get_success_url())
+        minutes = BillingSettings.for_site(self.client.site).sign_in_link_minutes
+        messages.success(
+            request,
+            ngettext(
+                "A sign-in link is on its way to %(email)s; it works once, for %(minutes)d minute.",
+                "A sign-in link is on its way to %(email)s; it works once, for %(minutes)d minutes.",
+                minutes,
+            )
+            % {"email": self.client.email, "minutes": minutes},
+        )
+        return redirect(self.get_success_url())
+
+
 class ClientInspectView(InspectView):
     template_name = "invoicing/admin/client_inspect.html"
 
     def get_object(self, queryset=None):
-        clients = scope_to_user(Client.objects.select_related("site", "user"), self.request.user)
-        return get_object_or_404(clients, pk=unquote(str(self.pk)))
+        return client_for(self.request.user, self.pk)
+
+    @cached_property
+    def header_buttons(self):
+        if not self.user_has_permission(SEND_SIGN_IN_LINK_PERMISSION):
+            return []
+        url = reverse(Client.snippet_viewset.get_url_name("send_sign_in_link"), args=[quote(self.object.pk)])
+        return [HeaderButton(_("Send sign-in link"), url, icon_name="mail", priority=10)]
 
     def get_fields(self):
         return []  # The template lays the client out itself.
@@ -139,6 +255,11 @@ class ClientViewSet(SiteScopedViewSetMixin, SnippetViewSet):
         # Users are not per website: only those who may manage users anyway get to pick one.
         FieldPanel("user", permission="auth.change_user"),
     ]
+
+    def get_urlpatterns(self):
+        return super().get_urlpatterns() + [
+            path("send-sign-in-link/<str:pk>/", self.construct_view(SendSignInLinkView), name="send_sign_in_link"),
+        ]
 
     def get_queryset(self, request):
         invoice_count = (

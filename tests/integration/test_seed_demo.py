@@ -7,9 +7,24 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from wagtail.models import Collection, Locale, Page, Site
 
-from invoicing.models import Client, CreditEntry, Invoice, InvoiceEmailTemplatePage, Payment, PayPage
+from invoicing.models import (
+    BillingAccountPage,
+    Client,
+    CreditEntry,
+    Invoice,
+    InvoiceEmailTemplatePage,
+    Payment,
+    PayPage,
+)
 
 pytestmark = pytest.mark.django_db
+
+# "  Acme Corp: http://acme.localhost:8000/  pay link: …  account: … (sign in as …)"
+WEBSITE_LINE = re.compile(
+    r"^  (?P<name>.+): (?P<root>http://\S+)/  pay link: (?P<pay>\S+)  account: (?P<account>\S+) "
+    r"\(sign in as (?P<email>\S+)\)$",
+    re.MULTILINE,
+)
 
 
 def seed(*args):
@@ -21,8 +36,21 @@ def seed(*args):
 def counts():
     return [
         model.objects.count()
-        for model in (Site, Client, Invoice, Payment, CreditEntry, PayPage, InvoiceEmailTemplatePage)
+        for model in (
+            Site,
+            Client,
+            Invoice,
+            Payment,
+            CreditEntry,
+            PayPage,
+            BillingAccountPage,
+            InvoiceEmailTemplatePage,
+        )
     ]
+
+
+def printed_websites(output):
+    return {match["name"]: match.groupdict() for match in WEBSITE_LINE.finditer(output)}
 
 
 def test_seed_demo_builds_two_branded_sites_with_invoices_in_every_state(client):
@@ -51,6 +79,36 @@ def test_seed_demo_builds_two_branded_sites_with_invoices_in_every_state(client)
         assert number in response.content.decode()
 
 
+@pytest.mark.usefixtures("empty_cache")
+def test_seed_demo_prints_each_websites_account_page_and_a_client_to_sign_in_as(
+    client, anymail_outbox, django_capture_on_commit_callbacks
+):
+    websites = printed_websites(seed())
+    assert sorted(websites) == ["Acme Corp", "Globex"]
+    for site in Site.objects.all():
+        account = BillingAccountPage.objects.descendant_of(site.root_page).get()
+        assert account.live
+        printed = websites[site.site_name]
+        assert printed["root"] == f"http://{site.hostname}:8000"
+        assert printed["account"] == f"http://{site.hostname}:8000/account/"
+        parts = urlsplit(printed["account"])
+        page = client.get(parts.path, HTTP_HOST=parts.netloc)
+        assert page.status_code == 200 and 'name="email"' in page.content.decode()
+
+        # The printed client has enough on this website to make the account worth a look.
+        account_client = Client.objects.get(site=site, email=printed["email"])
+        invoices = Invoice.objects.filter(client=account_client)
+        assert len({invoice.status for invoice in invoices}) >= 3
+        assert any(invoice.is_overdue for invoice in invoices)
+        assert invoices.filter(status="open", amount_paid__gt=0).exists()  # partly paid
+
+        # And signing in as them works: the account page emails them a link.
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(parts.path + "sign-in/", {"email": printed["email"]}, HTTP_HOST=parts.netloc)
+        [email] = [message for message in anymail_outbox if message.to == [printed["email"]]]
+        assert f"http://{site.hostname}:8000/account/sign-in/SIGNIN-" in email.body
+
+
 def test_seed_demo_is_idempotent_and_rotates_the_printed_links(client):
     first_links = re.findall(r"pay link: (\S+)", seed())
     before = counts()
@@ -63,11 +121,16 @@ def test_seed_demo_is_idempotent_and_rotates_the_printed_links(client):
 
 def test_seed_demo_on_another_port_moves_the_sites_instead_of_adding_some(client):
     seed()
-    links = re.findall(r"pay link: (\S+)", seed("--port", "9000"))
+    output = seed("--port", "9000")
+    links = re.findall(r"pay link: (\S+)", output)
     assert Site.objects.count() == 2
     assert all(
         link.startswith(("http://acme.localhost:9000/pay/", "http://globex.localhost:9000/pay/")) for link in links
     )
+    assert {website["account"] for website in printed_websites(output).values()} == {
+        "http://acme.localhost:9000/account/",
+        "http://globex.localhost:9000/account/",
+    }
 
 
 def test_seed_demo_rebuilds_what_a_flushed_database_lacks():

@@ -1,6 +1,6 @@
-"""Create (or bring up to date) the demo: two websites, their pages, branding, clients and
-invoices in every state, and an admin. Safe to run again: nothing is duplicated, and each run
-issues a fresh payment link per site, because raw tokens are never stored."""
+"""Create (or bring up to date) the demo: two websites, their pages (pay page, billing account
+page, branding), clients and invoices in every state, and an admin. Safe to run again: nothing is
+duplicated, and each run issues a fresh payment link per site, because raw tokens are never stored."""
 
 import io
 import os
@@ -22,8 +22,18 @@ from home.models import HomePage
 from invoicing.models import BillingSettings, Client, Invoice
 from invoicing.services import invoices as invoice_services
 from invoicing.services import payments as payment_services
-from invoicing.services.sites import set_up_site
+from invoicing.services.sites import account_url, set_up_site
 from invoicing.services.tokens import rotate_payment_link
+
+# The client per website to sign in as on the billing account page: the first of ``demo``'s, whose
+# invoices there are a draft, an overdue one and a void one. These give them the other states a
+# client sees (title, lines, days until due, what happens after creation).
+ACCOUNT_CLIENT_INDEX = 0
+ACCOUNT_INVOICES = [
+    ("Search engine audit", demo.lines(("SEO audit", "1", "640.00", "19")), 21, "open"),
+    ("Content migration", demo.lines(("Page migration", "40", "35.00", "19")), 25, "partially_paid"),
+    ("Domain renewals", demo.lines(("Domain, one year", "4", "18.00", "19")), -5, "paid"),
+]
 
 
 class Command(BaseCommand):
@@ -37,16 +47,19 @@ class Command(BaseCommand):
             admin, password = self.ensure_admin()
             self.ensure_wagtail_roots()
             self.remove_wagtail_welcome_site()
-            links = {}
+            websites = []
             for index, spec in enumerate(demo.SITES):
                 site = self.ensure_site(spec, port=port, is_default=index == 0)
-                self.ensure_invoices(site, spec, admin)
+                account_client = self.ensure_invoices(site, spec, admin)
                 invoice = Invoice.objects.get(site=site, title=demo.LINK_INVOICE_TITLE)
-                links[site] = rotate_payment_link(invoice, by=admin)
+                websites.append((site, rotate_payment_link(invoice, by=admin), account_client))
         self.stdout.write(self.style.SUCCESS("Demo data is ready."))
         self.stdout.write(f"  Admin:    http://localhost:{port}/admin/  (user: admin, password: {password})")
-        for site, link in links.items():
-            self.stdout.write(f"  {site.site_name}: {site.root_url}/  pay link: {link.url}")
+        for site, link, account_client in websites:
+            self.stdout.write(
+                f"  {site.site_name}: {site.root_url}/  pay link: {link.url}"
+                f"  account: {account_url(site)} (sign in as {account_client.email})"
+            )
 
     def ensure_admin(self):
         user, _ = get_user_model().objects.get_or_create(
@@ -82,7 +95,10 @@ class Command(BaseCommand):
             hostname=spec["hostname"],
             defaults={"port": port, "root_page": home, "site_name": spec["site_name"], "is_default_site": is_default},
         )
-        template = set_up_site(site).email_page
+        setup = set_up_site(site)  # the pay page, the billing account page and the emails page
+        if not setup.account_page.live:  # unpublished since the last run: the demo signs clients in
+            setup.account_page.save_revision().publish()
+        template = setup.email_page
         template.brand_color, template.accent_color, template.footer = (
             spec["brand_color"],
             spec["accent_color"],
@@ -96,6 +112,7 @@ class Command(BaseCommand):
         billing = BillingSettings.for_site(site)
         for field, value in spec["billing"].items():
             setattr(billing, field, value)
+        billing.account_page_enabled = True
         billing.save()
         return site
 
@@ -113,7 +130,14 @@ class Command(BaseCommand):
             for name, email, address in spec["clients"]
         ]
         today = timezone.localdate()
-        for title, client_index, lines, due_days, outcome in demo.INVOICES:
+        invoices = [
+            *demo.INVOICES,
+            *(
+                (title, ACCOUNT_CLIENT_INDEX, lines, due_days, outcome)
+                for title, lines, due_days, outcome in ACCOUNT_INVOICES
+            ),
+        ]
+        for title, client_index, lines, due_days, outcome in invoices:
             if Invoice.objects.filter(site=site, title=title).exists():
                 continue
             invoice = invoice_services.create_invoice(
@@ -125,6 +149,7 @@ class Command(BaseCommand):
                 by=admin,
             )
             self.bring_to(invoice, outcome, admin)
+        return clients[ACCOUNT_CLIENT_INDEX]
 
     def bring_to(self, invoice, outcome, admin):
         if outcome == "draft":
