@@ -47,7 +47,9 @@ def account_route(*, methods=("GET",), signed_in=True):
         @wraps(view)
         def wrapper(page, request, **kwargs):
             site = page.get_site()
-            if account_page(site) is None:
+            serving = account_page(site)
+            # Off for this website, or a second account page: emails and links name only the first.
+            if serving is None or serving.pk != page.pk:
                 raise Http404
             visitor = session.visitor(request, site)
             request.account_visitor = visitor  # for the pages' navigation (``render``)
