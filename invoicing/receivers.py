@@ -1,8 +1,12 @@
-"""Delivery tracking: anymail's ``tracking`` signal, from the configured ESP's webhook."""
+"""Receivers: delivery tracking (anymail's ``tracking`` signal, from the configured ESP's webhook),
+and a client's address changing."""
 
 from anymail.signals import tracking
+from django.db.models.signals import pre_save
 from django.dispatch import receiver
 
+from .models import Client
+from .services.sign_in import revoke_sign_in_links
 from .services.tracking import record_delivery_event
 
 
@@ -14,3 +18,14 @@ def email_delivery_event(sender, event, esp_name, **kwargs):
         recipient=event.recipient or "",
         description=event.description or event.mta_response or "",
     )
+
+
+@receiver(pre_save, sender=Client, dispatch_uid="invoicing.client_address_changed")
+def client_address_changed(sender, instance, raw=False, **kwargs):
+    """A sign-in link went to the address on file: once that changes (a typo fixed, a mailbox that
+    changed hands), the links sent to the old one must not sign anyone in."""
+    if raw or instance.pk is None:
+        return
+    before = Client.objects.filter(pk=instance.pk).values_list("email", flat=True).first()
+    if before is not None and before.lower() != instance.email.lower():
+        revoke_sign_in_links(instance)

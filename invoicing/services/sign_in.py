@@ -140,6 +140,14 @@ def _email_link(client, sent_by_id):
     logger.info("Sign-in link emailed to client %s", client.pk)
 
 
+def revoke_sign_in_links(client):
+    """End every link of ``client`` that has not signed in yet."""
+    revoked, _ = SignInLink.objects.filter(client=client, used_at__isnull=True).delete()
+    if revoked:
+        logger.info("%s unused sign-in link(s) of client %s revoked", revoked, client.pk)
+    return revoked
+
+
 def _find(token, site):
     if not SIGN_IN_TOKEN_PATTERN.fullmatch(token or ""):
         raise SignInLinkInvalid(_("This sign-in link is not valid."))

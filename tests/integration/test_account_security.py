@@ -97,6 +97,17 @@ def test_an_expired_link_fails(client, jane):
     assert SignInLink.objects.get().used_at is None
 
 
+def test_a_link_sent_to_an_address_since_changed_signs_nobody_in(client, jane):
+    link = issue_sign_in_link(jane)
+    jane.name = "Jane D."
+    jane.save()
+    assert client.get(path(link.url), **host(jane)).status_code == 200
+    jane.email = "jane.doe@example.com"
+    jane.save()
+    assert client.post(path(link.url), **host(jane)).status_code == 404
+    assert SESSION_KEY not in client.session
+
+
 def test_the_link_lives_as_long_as_the_website_says(jane):
     BillingSettings.objects.filter(site=jane.site).update(sign_in_link_minutes=5)
     before = timezone.now()
