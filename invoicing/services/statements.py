@@ -1,4 +1,5 @@
-"""A client's statement of account over a range of dates, per currency: as data, CSV and PDF.
+"""A client's statement of account over a range of dates, per currency, as data (its CSV and PDF
+are ``statement_files``).
 
 The balance is the one the rest of the module shows: what the client owes on open invoices, less
 the account credit they hold. Every event changes it by Δowed − Δcredit:
@@ -13,8 +14,6 @@ The reconciliation at the end date (owed on invoices open then, less the credit 
 separately from the events and must agree with the closing balance.
 """
 
-import csv
-import io
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -25,19 +24,14 @@ from django.utils.translation import gettext as _
 
 from ..core.exceptions import ValidationFailed
 from ..core.lifecycle import InvoiceStatus
-from ..core.money import exponent, round_money
-from ..models import BillingSettings, Client, CreditEntry, Invoice, InvoiceEmailTemplatePage, Payment, PaymentMethod
-from ..pdf import statement as pdf
-from ..pdf.document import Branding, Party
-from .documents import seller_party
+from ..core.money import round_money
+from ..models import Client, CreditEntry, Invoice, Payment, PaymentMethod
 
 # Lines of the same instant: the invoice before the money paid on it, and its closing last.
 KIND_ORDER = {"invoice": 0, "payment": 1, "credit_payment": 1, "refund": 2, "credit": 3, "write_off": 4, "void": 4}
 CLOSED_KINDS = frozenset({"write_off", "void"})
 # What a payment put on the client's credit because the invoice could not take it.
 EXCESS_KINDS = frozenset({CreditEntry.Kind.OVERPAYMENT, CreditEntry.Kind.UNAPPLIED_PAYMENT})
-# A cell a spreadsheet would run as a formula; a leading quote keeps it text.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -317,100 +311,3 @@ def _reconciliation(currency, events, invoices, wallet, end):
         outstanding += invoice.total - applied[invoice.pk]
     credit = sum((amount for code, day, amount in wallet if code == currency and day <= end), Decimal(0))
     return _money(outstanding, currency), _money(credit, currency)
-
-
-# -- CSV ----------------------------------------------------------------------------------------------
-
-
-def _figure(amount, currency):
-    return "" if amount is None else f"{_money(amount, currency):.{exponent(currency)}f}"
-
-
-def _text(value):
-    value = str(value)
-    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
-
-
-def statement_csv(statement: Statement) -> bytes:
-    """One row per line, with an opening and a closing row per currency; UTF-8 with a BOM, so that
-    Excel reads it as UTF-8. Text cells that a spreadsheet would run as formulas are quoted."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(
-        [_("Currency"), _("Date"), _("Kind"), _("Invoice"), _("Description"), _("Amount"), _("Memo"), _("Balance")]
-    )
-    for section in statement.currencies:
-        # (day, kind, invoice number, description, amount, memo, balance)
-        rows = [(statement.start, "opening", "", _("Opening balance"), None, None, section.opening_balance)]
-        rows += [
-            (
-                timezone.localtime(line.when).date(),
-                line.kind,
-                line.invoice_number,
-                line.description,
-                line.amount,
-                line.memo,
-                line.balance,
-            )
-            for line in section.lines
-        ]
-        rows.append((statement.end, "closing", "", _("Closing balance"), None, None, section.closing_balance))
-        for day, kind, number, description, *amounts in rows:
-            figures = [_figure(amount, section.currency) for amount in amounts]
-            writer.writerow([section.currency, day.isoformat(), kind, _text(number), _text(description), *figures])
-    return buffer.getvalue().encode("utf-8-sig")
-
-
-# -- PDF ----------------------------------------------------------------------------------------------
-
-
-def statement_document(statement: Statement) -> pdf.StatementDocument:
-    """What the statement's PDF shows, as plain data for ``pdf.statement``."""
-    site, client = statement.site, statement.client
-    billing = BillingSettings.for_site(site)
-    template = InvoiceEmailTemplatePage.for_site(site)
-    return pdf.StatementDocument(
-        seller=seller_party(site, billing),
-        client=Party(name=client.name, address=client.billing_address, tax_id=client.tax_id, email=client.email),
-        start=statement.start,
-        end=statement.end,
-        sections=tuple(
-            pdf.StatementSection(
-                currency=section.currency,
-                opening_balance=section.opening_balance,
-                rows=tuple(
-                    pdf.StatementRow(
-                        day=timezone.localtime(line.when).date(),
-                        kind=line.kind,
-                        document=line.invoice_number,
-                        description=line.description,
-                        amount=line.amount,
-                        memo=line.memo,
-                        balance=line.balance,
-                    )
-                    for line in section.lines
-                ),
-                invoiced=section.invoiced,
-                paid=section.paid,
-                refunded=section.refunded,
-                closed=section.closed,
-                closing_balance=section.closing_balance,
-                outstanding=section.outstanding,
-                credit=section.credit,
-            )
-            for section in statement.currencies
-        ),
-        issued_on=timezone.localdate(),
-        created_at=timezone.now(),
-        locale=billing.locale,
-        paper_size=billing.paper_size,
-        branding=template.as_branding() if template else Branding(),
-    )
-
-
-def statement_pdf(statement: Statement) -> bytes:
-    return pdf.render_statement(statement_document(statement))
-
-
-def statement_filename(statement: Statement, ext: str) -> str:
-    return f"statement-{statement.start.isoformat()}-{statement.end.isoformat()}.{ext.lstrip('.')}"

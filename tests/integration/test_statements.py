@@ -18,7 +18,8 @@ from invoicing.pdf.document import Party
 from invoicing.pdf.statement import StatementDocument, StatementRow, StatementSection, render_statement
 from invoicing.services.invoices import mark_uncollectible, void_invoice
 from invoicing.services.payments import apply_payment, pay_with_credit, record_manual_payment, record_refund
-from invoicing.services.statements import build_statement, statement_csv, statement_filename, statement_pdf
+from invoicing.services.statement_files import statement_csv, statement_filename, statement_pdf
+from invoicing.services.statements import build_statement
 from tests.factories import ClientFactory, draft_invoice, line, make_website, open_invoice
 from tests.pdf_helpers import flat, page_texts, pdf_text
 

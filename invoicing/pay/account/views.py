@@ -19,7 +19,7 @@ from ...services import documents
 from ...services.accounts import ClientAccount, InvoiceFilter
 from ...services.sign_in import check_sign_in_link, redeem_sign_in_link, request_sign_in_link
 from ...services.sites import account_page
-from ...services.statements import statement_csv, statement_filename, statement_pdf
+from ...services.statement_files import statement_csv, statement_filename, statement_pdf
 from .. import card
 from ..flows import AccountFlow
 from ..guards import guarded, rate_limited
