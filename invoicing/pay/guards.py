@@ -16,9 +16,9 @@ from .ratelimit import PAY_GROUP, check_request, client_ip
 logger = logging.getLogger(__name__)
 
 
-def rate_limited(page, request, token, *, group=PAY_GROUP):
+def rate_limited(page, request, token, *, group=PAY_GROUP, fail_closed=None):
     """The branded 429 page when ``request`` is over a limit, else ``None``."""
-    limited = check_request(request, group=group, token=token)
+    limited = check_request(request, group=group, token=token, fail_closed=fail_closed)
     if limited is None:
         return None
     response = page.render(
@@ -54,7 +54,7 @@ def not_found(request):
     return get_resolver().resolve_error_handler(404)(request, Http404())
 
 
-def guarded(*, methods=("GET",), group=PAY_GROUP):
+def guarded(*, methods=("GET",), group=PAY_GROUP, fail_closed=None):
     """A client's route (a token's, or the billing account's): every call counts against the rate
     limits of ``group`` first (per IP, and per token where the URL has one), a method not in
     ``methods`` is a 405, and every answer gets the token pages' protective headers."""
@@ -62,7 +62,7 @@ def guarded(*, methods=("GET",), group=PAY_GROUP):
     def decorate(view):
         @wraps(view)
         def wrapper(page, request, **kwargs):
-            limited = rate_limited(page, request, kwargs.get("token"), group=group)
+            limited = rate_limited(page, request, kwargs.get("token"), group=group, fail_closed=fail_closed)
             if limited:
                 return limited
             if request.method not in methods:

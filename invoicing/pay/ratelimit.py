@@ -7,6 +7,15 @@ neither the cache nor anything that dumps it ever holds a usable link.
 
 ``check_request`` is independent of pages and views, so that a DRF throttle (or any other
 public endpoint) can reuse the same counters and limits.
+
+When the cache cannot be reached, a route's answer depends on what it does:
+
+- **Fail open** (the default): the token routes and the payments go on, with an error logged.
+  A token has 256 random bits, so guessing needs no limit to fail, and a client must be able to
+  see and pay an invoice while the cache is down.
+- **Fail closed** (``fail_closed=True``, or a group in ``FAIL_CLOSED_GROUPS``): the routes that
+  send email (the fresh-link form, the billing account's sign-in link) answer "try again later",
+  so that an outage of the counters never turns them into a mail cannon.
 """
 
 import hashlib
@@ -23,13 +32,16 @@ logger = logging.getLogger(__name__)
 WINDOW_SECONDS = 60
 # The pay page and the public pay API count in one group: the same limits, whichever a client uses.
 PAY_GROUP = "pay"
+# Groups whose every route sends email (the billing account's sign-in link, counted per address):
+# without the counters, they refuse. ``check_request(..., fail_closed=True)`` does it for one call.
+FAIL_CLOSED_GROUPS = frozenset({"sign-in"})
 
 
 @dataclass(frozen=True)
 class RateLimited:
     """Over a limit: ``retry_after`` seconds until the window that was exceeded ends."""
 
-    scope: str
+    scope: str  # "ip", "token", or "unavailable": the counters could not be reached
     retry_after: int
 
 
@@ -73,10 +85,16 @@ def _hit(key, limit, now):
     return max(1, int((window + 1) * WINDOW_SECONDS - now + 0.999))
 
 
-def check_request(request, *, group, token=None):
+def check_request(request, *, group, token=None, fail_closed=None):
     """Count ``request`` against the per-IP limit of ``group`` and, given a ``token``, the per-token
     limit. Returns ``None`` when it may go on, otherwise a ``RateLimited``. Every call counts,
-    whatever the outcome, so that guessing tokens is throttled as much as using one."""
+    whatever the outcome, so that guessing tokens is throttled as much as using one.
+
+    If the cache cannot be reached, the request goes on (``None``, and an error is logged), unless
+    ``fail_closed`` (by default: ``group`` is one of ``FAIL_CLOSED_GROUPS``); then it is refused
+    as ``RateLimited(scope="unavailable")`` for a window."""
+    if fail_closed is None:
+        fail_closed = group in FAIL_CLOSED_GROUPS
     now = time.time()
     configured = limits()
     ip = client_ip(request)
@@ -84,9 +102,20 @@ def check_request(request, *, group, token=None):
     if token is not None:
         checks.append(("token", f"{group}:token:{_digest(token)}"))
     for scope, key in checks:
-        retry_after = _hit(key, configured[scope], now)
+        try:
+            retry_after = _hit(key, configured[scope], now)
+        except Exception as exc:  # noqa: BLE001 - any backend's failure: Redis, Memcached, a database
+            return _counters_unreachable(group, ip, exc, fail_closed=fail_closed)
         if retry_after is not None:
             # The IP is what an operator needs to act on; the token (or its hash) is never logged.
             logger.warning("Rate limit (%s, %s) exceeded from %s", group, scope, ip)
             return RateLimited(scope=scope, retry_after=retry_after)
+    return None
+
+
+def _counters_unreachable(group, ip, exc, *, fail_closed):
+    outcome = "refused" if fail_closed else "let through uncounted"
+    logger.error("Rate limit (%s) cache unavailable; request from %s %s: %r", group, ip, outcome, exc)
+    if fail_closed:
+        return RateLimited(scope="unavailable", retry_after=WINDOW_SECONDS)
     return None
