@@ -57,7 +57,8 @@ help:
 	@echo "make test   the whole pytest suite (SQLite; DATABASE_URL=postgres://... for PostgreSQL; PYTEST_ARGS=...)"
 	@echo "make lint   ruff, import-linter, manage.py check, makemigrations --check"
 	@echo "make test-install  the wheel in a fresh 'wagtail start' project by the README alone, then a smoke test (PYTHON=, DJANGO_SPEC=)"
-	@echo "make bench  PDF speed (ours against WeasyPrint's, 1,000 invoices on 2 processes); admin listing, 10 vs 10,000 invoices; stats on 100,000"
+	@echo "make bench  every benchmark (bench/run.py), then one table of ours against the reference, also in bench/results.json"
+	@echo "            (BENCH=\"pay_page stats\" runs some): PDFs, admin listing, stats, bulk sending, webhooks, the pay page under wrk"
 	@echo "make clean  remove .venv, .venv-django61, db.sqlite3 and var/"
 	@echo "DJANGO=6.1  any of these on Python 3.12 + Django 6.1 (.venv-django61, requirements-django61.txt)"
 
@@ -113,13 +114,24 @@ test: install system-packages
 	@# status 5 means PYTEST_ARGS selected none of it. FUZZ=0 leaves it out.
 	[ "$(FUZZ)" = 0 ] || env -u DJANGO_SETTINGS_MODULE $(VENV)/bin/pytest -p no:xdist -m fuzz $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
-# bench/pdf.py needs no database: it renders InvoiceDocuments built there. bench/admin_listing.py
-# seeds a throwaway SQLite database of its own; so does bench/stats.py (or a throwaway PostgreSQL
-# database when DATABASE_URL is set).
+# bench/run.py runs each benchmark's run() in a process of its own and prints one table (written to
+# bench/results.json on a full run). bench/pdf.py needs no database; admin_listing.py seeds a throwaway
+# SQLite database, stats.py too (or a throwaway PostgreSQL database when DATABASE_URL is set); the
+# pay page's load test starts gunicorn on PostgreSQL and Redis (tests/stack.py) and drives it with wrk,
+# which is installed from Debian when missing and we are root with apt (as for system-packages).
+BENCH ?=
 bench: install
-	$(VENV)/bin/python -m bench.pdf
-	env -u DJANGO_SETTINGS_MODULE $(VENV)/bin/python -m bench.admin_listing
-	env -u DJANGO_SETTINGS_MODULE $(VENV)/bin/python -m bench.stats
+	@case " $(or $(BENCH),pay_page) " in *" pay_page "*) \
+		command -v wrk >/dev/null 2>&1 || if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "Installing Debian's wrk for the pay page's load test"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+		fi; \
+		command -v wrk >/dev/null 2>&1 || { \
+			echo "error: the pay page's load test needs wrk: install Debian's wrk as root (apt-get install wrk)," >&2; \
+			echo "       or leave it out: make bench BENCH=\"pdf admin_listing stats\"" >&2; \
+			exit 1; };; \
+	esac
+	env -u DJANGO_SETTINGS_MODULE $(VENV)/bin/python -m bench.run $(BENCH)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -22,7 +22,7 @@ class Row:
     """One measured operation, ``ours`` against a ``reference`` measured in the same run (if any)."""
 
     operation: str
-    ours: float
+    ours: float | None  # None only when the benchmark did not finish
     reference: float | None = None
     ratio: float | None = None
     goal: str = ""  # as people read it, e.g. "<= 3 ms" or ">= 10 % of the bare view, <= 5 queries"
@@ -157,10 +157,13 @@ def format_machine(machine: Mapping) -> str:
     )
 
 
-def write_json(path: Path, rows: Iterable[Row], machine: Mapping, wall_seconds: float) -> None:
+def write_json(
+    path: Path, rows: Iterable[Row], machine: Mapping, wall_seconds: float, seconds_by_benchmark: Mapping
+) -> None:
     document = {
         "machine": dict(machine),
         "wall_seconds": round(wall_seconds, 1),
+        "seconds_by_benchmark": {name: round(seconds, 1) for name, seconds in seconds_by_benchmark.items()},
         "fields": [field.name for field in fields(Row)],
         "rows": [asdict(row) for row in rows],
     }
