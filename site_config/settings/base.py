@@ -135,6 +135,8 @@ CACHES = {
     "default": {
         "BACKEND": os.environ.get("CACHE_BACKEND", "django.core.cache.backends.locmem.LocMemCache"),
         "LOCATION": os.environ.get("CACHE_LOCATION", "invoicing"),
+        # Hosts that share a cache share the prefix; anything else on the same Redis keeps its own.
+        "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", ""),
     }
 }
 

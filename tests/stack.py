@@ -1,0 +1,648 @@
+"""The whole system as real processes, on this machine, for tests and benchmarks: a throwaway
+PostgreSQL database, Redis as the shared cache, localstripe as Stripe, an SMTP sink as the mail
+server, N gunicorn instances (production settings) and M ``manage.py db_worker`` processes.
+
+    from tests.stack import Stack
+
+    with Stack(web=2, web_workers=1, task_workers=2, seed="tests.cluster.scenarios:seed_invoices",
+               seed_args=(100,), env={"INVOICING_RATE_LIMIT_PER_IP": "20"}) as stack:
+        requests.get(stack.urls[0] + "/admin/login/")
+        stack.smtp.wait_for(100)
+        stack.call("tests.cluster.scenarios:tally")  # a function run against the stack's database
+
+API (kept stable; other modules build on it):
+
+``Stack(*, web=1, web_workers=2, task_workers=1, seed=None, seed_args=(), env=None, postgres=None,
+redis=None, name="stack", gunicorn_args=())``
+    ``seed`` is ``None`` (nothing but what the migrations make: Wagtail's default site), ``"demo"``
+    (``manage.py seed_demo``) or ``"module:function"``, called as ``function(*seed_args)`` in a
+    Django process of the stack (see ``call``); its JSON-able return value becomes ``stack.seeded``.
+    ``env`` adds to, or overrides, the environment of every process (e.g. rate limits).
+    ``postgres`` is the server, ``postgres://user@host:port/``; default: ``STACK_POSTGRES_URL``, else
+    the server of a PostgreSQL ``DATABASE_URL``, else ``postgres://root@127.0.0.1:5432/``.
+    ``redis`` is the Redis URL; default ``STACK_REDIS_URL``, else ``redis://127.0.0.1:6379/0``. The
+    stack's keys get a unique prefix and are deleted at the end (never FLUSHDB: Redis is shared).
+``start()`` (also ``with Stack(...) as stack``) starts everything in parallel, waits for each part
+    to answer (``STARTUP_SECONDS`` in all), and returns the stack. If anything fails, everything
+    started is stopped, the logs are printed, and ``StackFailed`` is raised.
+``stop()`` stops every process (their whole process groups: gunicorn's workers too), the SMTP sink,
+    drops the database and deletes the Redis keys. Safe to call twice; also run at interpreter exit.
+
+After ``start()``:
+    ``urls``            one ``http://127.0.0.1:PORT`` per gunicorn instance; ``url`` is the first
+    ``database_url``    the throwaway database
+    ``env``             the environment of the stack's processes (settings come from it)
+    ``localstripe``     a ``tests.localstripe.LocalStripe`` (``.url``, ``.pay()``, ``.events()``, ...)
+    ``smtp``            the ``SmtpSink`` that every email reaches
+    ``webhook_secret``  ``STRIPE_WEBHOOK_SECRET`` of the stack, to sign webhook deliveries
+    ``admin_password``  the password of the superuser ``admin`` (made at start)
+    ``seeded``          what the seeding function returned
+    ``call(target, *args)``  ``"module:function"(*args)`` in a new Django process of the stack;
+                        arguments and result go through JSON
+    ``manage(*args)``   ``manage.py`` with the stack's environment; returns its output
+    ``admin_session(url=None)``  a ``requests.Session`` logged in to the admin as ``admin``
+    ``logs()``          the text of every process's log, by name
+
+Settings are ``site_config.settings.production`` with what it needs from the environment; the
+email backend is ``tests.stack.SinkEmailBackend`` (Django's SMTP backend, pointed at the sink by
+``STACK_SMTP_PORT``), since the project's settings read no SMTP host or port.
+
+Run ``python -m tests.stack`` to start a stack with the demo data and keep it up until Ctrl-C.
+"""
+
+import atexit
+import contextlib
+import email.parser
+import email.policy
+import hashlib
+import importlib
+import importlib.metadata
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import requests
+from django.core.mail.backends.smtp import EmailBackend as SmtpEmailBackend
+
+from tests.localstripe import LocalStripe
+
+REPO = Path(__file__).resolve().parent.parent
+STARTUP_SECONDS = 120
+STOP_SECONDS = 10
+DEFAULT_POSTGRES = "postgres://root@127.0.0.1:5432/"
+DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
+ADMIN_USERNAME = "admin"
+# The environment a developer's shell may hold that must not reach the stack's processes.
+DROPPED_ENV = ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "PYTEST_XDIST_WORKER", "PYTEST_CURRENT_TEST")
+
+
+class StackFailed(RuntimeError):
+    pass
+
+
+def free_port():
+    # Bound then released: aiosmtpd and gunicorn need a number, not a socket.
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# Email -----------------------------------------------------------------------------------------
+
+
+class SinkEmailBackend(SmtpEmailBackend):
+    """Django's SMTP backend, sending to the stack's SMTP sink on ``STACK_SMTP_PORT``."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("host", "127.0.0.1")
+        kwargs.setdefault("port", int(os.environ["STACK_SMTP_PORT"]))
+        kwargs.setdefault("use_tls", False)
+        kwargs.setdefault("use_ssl", False)
+        super().__init__(**kwargs)
+
+
+class SmtpSink:
+    """A local SMTP server (aiosmtpd) that keeps what arrives: each message's Message-ID,
+    recipients and subject (not its body, so that 1,000 emails with PDFs stay small)."""
+
+    def __init__(self):
+        self.messages = []  # (message_id, recipients, subject), in order of arrival
+        self._lock = threading.Lock()
+        self._controller = None
+        self.port = None
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's handler API
+        headers = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(envelope.content)
+        with self._lock:
+            self.messages.append((headers["Message-ID"], tuple(envelope.rcpt_tos), headers["Subject"] or ""))
+        return "250 Message accepted for delivery"
+
+    def start(self):
+        from aiosmtpd.controller import Controller
+
+        self.port = free_port()
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+        return self
+
+    def stop(self):
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def count(self):
+        with self._lock:
+            return len(self.messages)
+
+    def by_message_id(self):
+        """How many times each Message-ID arrived."""
+        with self._lock:
+            return Counter(message_id for message_id, _recipients, _subject in self.messages)
+
+    def by_recipient(self):
+        with self._lock:
+            return Counter(recipient for _id, recipients, _subject in self.messages for recipient in recipients)
+
+    def wait_for(self, count, *, seconds=60, settle=0.0):
+        """Wait until ``count`` messages have arrived, then ``settle`` seconds more (for any extra
+        one to show up). Returns how many arrived."""
+        deadline = time.monotonic() + seconds
+        while self.count() < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if settle:
+            time.sleep(settle)
+        return self.count()
+
+
+# Processes -------------------------------------------------------------------------------------
+
+
+class Process:
+    """A process of the stack, in a session (process group) of its own, logging to a file."""
+
+    def __init__(self, name, args, *, env, log_dir, cwd=REPO):
+        self.name = name
+        self.log = Path(log_dir) / f"{name}.log"
+        self._handle = open(self.log, "w")  # noqa: SIM115 - closed in stop()
+        self.popen = subprocess.Popen(
+            [str(arg) for arg in args],
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=self._handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def exited(self):
+        return self.popen.poll() is not None
+
+    def text(self):
+        try:
+            return self.log.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def stop(self):
+        if self.popen.poll() is None:
+            self._signal(signal.SIGTERM)
+            try:
+                self.popen.wait(timeout=STOP_SECONDS)
+            except subprocess.TimeoutExpired:
+                self._signal(signal.SIGKILL)
+                self.popen.wait()
+        # Leftovers of the group (a gunicorn worker whose master died first).
+        self._signal(signal.SIGKILL)
+        self._handle.close()
+
+    def _signal(self, signum):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.popen.pid, signum)
+
+
+def _tail(text, lines=60):
+    return "\n".join(text.splitlines()[-lines:])
+
+
+# PostgreSQL ------------------------------------------------------------------------------------
+
+
+def _server_url(postgres):
+    if postgres:
+        return postgres
+    if os.environ.get("STACK_POSTGRES_URL"):
+        return os.environ["STACK_POSTGRES_URL"]
+    database_url = os.environ.get("DATABASE_URL", "")
+    if database_url.startswith(("postgres://", "postgresql://")):
+        parts = urlsplit(database_url)
+        return f"{parts.scheme}://{parts.netloc}/"
+    return DEFAULT_POSTGRES
+
+
+def _pg_env(server):
+    parts = urlsplit(server)
+    env = {**os.environ, "PGHOST": parts.hostname or "127.0.0.1", "PGPORT": str(parts.port or 5432)}
+    if parts.username:
+        env["PGUSER"] = parts.username
+    if parts.password:
+        env["PGPASSWORD"] = parts.password
+    env.pop("PGDATABASE", None)
+    return env
+
+
+def _pg(server, *args, check=True):
+    result = subprocess.run(
+        [str(arg) for arg in args], env=_pg_env(server), capture_output=True, text=True, timeout=120
+    )
+    if check and result.returncode:
+        raise StackFailed(f"{' '.join(map(str, args))} failed: {result.stderr.strip()}")
+    return result
+
+
+def _migrations_fingerprint():
+    """What the schema after ``migrate`` depends on: our migration files and the installed packages."""
+    digest = hashlib.sha256()
+    for path in sorted(REPO.glob("*/migrations/*.py")):
+        digest.update(f"{path.relative_to(REPO)}\0".encode())
+        digest.update(path.read_bytes())
+    packages = sorted(f"{dist.metadata['Name']}=={dist.version}" for dist in importlib.metadata.distributions())
+    digest.update("\n".join(packages).encode())
+    return digest.hexdigest()[:16]
+
+
+# The stack -------------------------------------------------------------------------------------
+
+
+class Stack:
+    def __init__(
+        self,
+        *,
+        web=1,
+        web_workers=2,
+        task_workers=1,
+        seed=None,
+        seed_args=(),
+        env=None,
+        postgres=None,
+        redis=None,
+        name="stack",
+        gunicorn_args=(),
+    ):
+        self.web, self.web_workers, self.task_workers = web, web_workers, task_workers
+        self.seed, self.seed_args = seed, tuple(seed_args)
+        self.extra_env = dict(env or {})
+        self.server = _server_url(postgres)
+        self.redis_url = redis or os.environ.get("STACK_REDIS_URL", DEFAULT_REDIS)
+        self.gunicorn_args = tuple(gunicorn_args)
+        self.run_id = f"{name}_{os.getpid()}_{secrets.token_hex(4)}".lower()
+        self.database = self.run_id
+        self.database_url = f"{self.server.rstrip('/')}/{self.database}"
+        self.key_prefix = f"{self.run_id}"
+        self.webhook_secret = f"whsec_{secrets.token_hex(16)}"
+        self.admin_password = secrets.token_urlsafe(16)
+        self.urls, self.url, self.seeded, self.env = [], None, None, {}
+        self.localstripe, self.smtp = None, None
+        self.processes = []
+        self.log_dir = None
+        self._database_created = False
+        self._stopped = False
+
+    # Starting ----------------------------------------------------------------------------------
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, exc_type, exc, traceback):
+        if exc_type is not None:
+            self.print_logs(f"the stack's logs ({exc_type.__name__} in the code that used it)")
+        self.stop()
+
+    def start(self):
+        atexit.register(self.stop)
+        self.log_dir = Path(tempfile.mkdtemp(prefix=f"{self.run_id}-"))
+        try:
+            self._start()
+        except BaseException as failure:
+            self.print_logs(f"the stack did not start: {failure}")
+            self.stop()
+            raise
+        return self
+
+    def _start(self):
+        deadline = time.monotonic() + STARTUP_SECONDS
+        bin_dir = Path(sys.executable).parent
+        self.smtp = SmtpSink().start()
+        stripe_port = free_port()
+        self.env = self._environment(stripe_port)
+        stripe = self._spawn(
+            "localstripe", [bin_dir / "localstripe", "--port", stripe_port, "--from-scratch"], cwd=self.log_dir
+        )
+        self.localstripe = LocalStripe(stripe.popen, stripe_port, str(stripe.log))
+        self.localstripe.delivering_to_a_server = False
+        collectstatic = self._spawn("collectstatic", [sys.executable, "manage.py", "collectstatic", "--noinput"])
+        self._create_database()
+        self._finish(collectstatic, deadline)
+        self._wait_for_http(stripe, f"{self.localstripe.url}/v1/customers", deadline, auth=("sk_test_localstripe", ""))
+
+        # The database is migrated and Stripe answers: everything else at once.
+        setup = self._spawn(
+            "setup", [sys.executable, "-m", "tests.stack", "setup", self.seed or "", *self._json(self.seed_args)]
+        )
+        webs = []
+        for number in range(self.web):
+            port = free_port()
+            webs.append(
+                (
+                    self._spawn(
+                        f"web{number + 1}",
+                        [
+                            sys.executable, "-m", "gunicorn", "site_config.wsgi",
+                            "--bind", f"127.0.0.1:{port}",
+                            "--workers", self.web_workers,
+                            "--graceful-timeout", STOP_SECONDS - 2,
+                            "--timeout", 120,
+                            *self.gunicorn_args,
+                        ],
+                    ),
+                    f"http://127.0.0.1:{port}",
+                )
+            )  # fmt: skip
+        workers = [
+            self._spawn(
+                f"worker{number + 1}",
+                [
+                    sys.executable, "manage.py", "db_worker",
+                    "--interval", "0.1", "--no-startup-delay", "--worker-id", f"{self.run_id}-{number + 1}",
+                ],
+            )
+            for number in range(self.task_workers)
+        ]  # fmt: skip
+        self._finish(setup, deadline)
+        self.seeded = json.loads((self.log_dir / "setup.json").read_text())
+        for process, url in webs:
+            self._wait_for_http(process, f"{url}/admin/login/", deadline)
+        self.urls = [url for _process, url in webs]
+        self.url = self.urls[0] if self.urls else None
+        for worker in workers:
+            self._wait_for_log(worker, "Starting worker", deadline)
+
+    def _environment(self, stripe_port):
+        env = {name: value for name, value in os.environ.items() if name not in DROPPED_ENV}
+        env = {name: value for name, value in env.items() if not name.startswith(("STRIPE_", "LOCALSTRIPE_"))}
+        stripe_url = f"http://127.0.0.1:{stripe_port}"
+        env.update(
+            {
+                "DJANGO_SETTINGS_MODULE": "site_config.settings.production",
+                "PYTHONUNBUFFERED": "1",
+                "SECRET_KEY": secrets.token_urlsafe(50),
+                "ALLOWED_HOSTS": "127.0.0.1,localhost,.localhost,.test",
+                "DATABASE_URL": self.database_url,
+                "DB_CONN_MAX_AGE": "60",
+                "SECURE_SSL_REDIRECT": "0",
+                "CACHE_BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "CACHE_LOCATION": self.redis_url,
+                "CACHE_KEY_PREFIX": self.key_prefix,
+                # Stripe's test mode, served by localstripe: production refuses localstripe's public
+                # webhook secret, so the stack has a secret of its own.
+                "STRIPE_SECRET_KEY": "sk_test_localstripe",
+                "STRIPE_PUBLISHABLE_KEY": "pk_test_localstripe",
+                "STRIPE_API_BASE": stripe_url,
+                "STRIPE_WEBHOOK_SECRET": self.webhook_secret,
+                "LOCALSTRIPE_URL": stripe_url,
+                "EMAIL_BACKEND": "tests.stack.SinkEmailBackend",
+                "STACK_SMTP_PORT": str(self.smtp.port),
+                "DEFAULT_FROM_EMAIL": "billing@example.com",
+                "STATIC_ROOT": str(self.log_dir / "static"),
+                "MEDIA_ROOT": str(self.log_dir / "media"),
+                "INVOICING_EXPORTS_ROOT": str(self.log_dir / "exports"),
+                "WAGTAILADMIN_BASE_URL": "http://localhost",
+                "STACK_ADMIN_PASSWORD": self.admin_password,
+                "STACK_RESULT": str(self.log_dir / "setup.json"),
+            }
+        )
+        env.update(self.extra_env)
+        return env
+
+    @staticmethod
+    def _json(args):
+        return [json.dumps(list(args))] if args else []
+
+    def _spawn(self, name, args, *, cwd=REPO, env=None):
+        process = Process(name, args, env=env or self.env, log_dir=self.log_dir, cwd=cwd)
+        self.processes.append(process)
+        return process
+
+    def _finish(self, process, deadline):
+        while process.popen.poll() is None:
+            if time.monotonic() > deadline:
+                raise StackFailed(f"{process.name} did not finish in time")
+            time.sleep(0.05)
+        if process.popen.returncode:
+            raise StackFailed(f"{process.name} exited with {process.popen.returncode}:\n{_tail(process.text())}")
+
+    def _wait_for_http(self, process, url, deadline, auth=None):
+        while time.monotonic() < deadline:
+            if process.exited():
+                raise StackFailed(f"{process.name} exited with {process.popen.returncode}:\n{_tail(process.text())}")
+            try:
+                response = requests.get(url, timeout=2, auth=auth, allow_redirects=False)
+            except requests.RequestException:
+                time.sleep(0.1)
+                continue
+            if response.status_code != 200:
+                raise StackFailed(f"{process.name}: GET {url} answered {response.status_code}")
+            return
+        raise StackFailed(f"{process.name} did not answer at {url} in time")
+
+    def _wait_for_log(self, process, text, deadline):
+        while text not in process.text():
+            if process.exited():
+                raise StackFailed(f"{process.name} exited with {process.popen.returncode}:\n{_tail(process.text())}")
+            if time.monotonic() > deadline:
+                raise StackFailed(f"{process.name} did not log {text!r} in time")
+            time.sleep(0.05)
+
+    def _create_database(self):
+        """A copy of a migrated template database, made once per set of migrations and packages
+        (``migrate`` from scratch takes about 17 s here; a copy, under a second)."""
+        template = f"stack_template_{_migrations_fingerprint()}"
+        built = False
+        for attempt in range(20):
+            created = _pg(self.server, "createdb", "-T", template, self.database, check=False)
+            if created.returncode == 0:
+                self._database_created = True
+                return
+            if "does not exist" in created.stderr and not built:
+                self._build_template(template)
+                built = True
+                continue
+            # Refused while another session is connected to the template (a concurrent copy).
+            time.sleep(0.2 + attempt * 0.1)
+        raise StackFailed(f"createdb -T {template} {self.database} failed: {created.stderr.strip()}")
+
+    def _build_template(self, template):
+        building = f"{template}_{secrets.token_hex(3)}"
+        _pg(self.server, "createdb", building)
+        env = {**self.env, "DATABASE_URL": f"{self.server.rstrip('/')}/{building}"}
+        try:
+            migrate = self._spawn("migrate", [sys.executable, "manage.py", "migrate", "--noinput"], env=env)
+            self._finish(migrate, time.monotonic() + STARTUP_SECONDS)
+        except BaseException:
+            _pg(self.server, "dropdb", "--if-exists", "--force", building, check=False)
+            raise
+        # Whoever renames first publishes the template; a concurrent builder drops its own.
+        renamed = _pg(
+            self.server, "psql", "-d", "postgres", "-c", f"ALTER DATABASE {building} RENAME TO {template}", check=False
+        )
+        if renamed.returncode:
+            _pg(self.server, "dropdb", "--if-exists", building, check=False)
+
+    # Using -------------------------------------------------------------------------------------
+
+    def call(self, target, *args, timeout=300):
+        """``target`` (``"module:function"``) called with ``args`` in a new Django process of the
+        stack, against its database; returns what it returned (both through JSON)."""
+        result = self.log_dir / f"call-{secrets.token_hex(4)}.json"
+        completed = subprocess.run(
+            [sys.executable, "-m", "tests.stack", "call", target, json.dumps(list(args))],
+            cwd=REPO,
+            env={**self.env, "STACK_RESULT": str(result)},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        if completed.returncode:
+            raise StackFailed(f"{target} failed:\n{completed.stdout}{completed.stderr}")
+        value = json.loads(result.read_text())
+        result.unlink()
+        return value
+
+    def manage(self, *args, timeout=300):
+        completed = subprocess.run(
+            [sys.executable, "manage.py", *map(str, args)],
+            cwd=REPO,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        if completed.returncode:
+            raise StackFailed(f"manage.py {' '.join(map(str, args))} failed:\n{completed.stdout}{completed.stderr}")
+        return completed.stdout
+
+    def admin_session(self, url=None):
+        """A ``requests.Session`` logged in to the admin of ``url`` (default: the first instance)
+        as the superuser ``admin``. Its ``csrf_token`` is what a form posts."""
+        url = url or self.url
+        session = PlainHttpSession()
+        login = f"{url}/admin/login/"
+        session.get(login, timeout=10).raise_for_status()
+        response = session.post(
+            login,
+            data={
+                "username": ADMIN_USERNAME,
+                "password": self.admin_password,
+                "csrfmiddlewaretoken": session.cookies["csrftoken"],
+                "next": "/admin/",
+            },
+            timeout=10,
+            allow_redirects=False,
+        )
+        if response.status_code != 302:
+            raise StackFailed(f"the admin login answered {response.status_code}")
+        session.csrf_token = session.cookies["csrftoken"]
+        return session
+
+    def logs(self):
+        return {process.name: process.text() for process in self.processes}
+
+    def print_logs(self, title, lines=40):
+        print(f"\n===== {title} =====", file=sys.stderr)
+        for process in self.processes:
+            print(f"----- {process.name} ({process.log}) -----\n{_tail(process.text(), lines)}", file=sys.stderr)
+
+    # Stopping ----------------------------------------------------------------------------------
+
+    def stop(self):
+        if self._stopped:
+            return
+        self._stopped = True
+        atexit.unregister(self.stop)
+        # Web servers and workers first, so that nothing touches the database when it is dropped.
+        for process in reversed(self.processes):
+            process.stop()
+        if self.smtp is not None:
+            self.smtp.stop()
+        if self._database_created:
+            _pg(self.server, "dropdb", "--if-exists", "--force", self.database, check=False)
+        self._delete_cache_keys()
+        if self.log_dir is not None:
+            shutil.rmtree(self.log_dir, ignore_errors=True)
+
+    def _delete_cache_keys(self):
+        try:
+            import redis
+
+            client = redis.Redis.from_url(self.redis_url, socket_timeout=5)
+            keys = list(client.scan_iter(match=f"{self.key_prefix}:*", count=1000))
+            for start in range(0, len(keys), 500):
+                client.delete(*keys[start : start + 500])
+            client.close()
+        except Exception as error:  # noqa: BLE001 - the keys expire anyway; say so and go on
+            print(f"stack: could not delete the Redis keys {self.key_prefix}:*: {error}", file=sys.stderr)
+
+
+class PlainHttpSession(requests.Session):
+    """Production marks its cookies Secure; the stack's servers speak plain HTTP on loopback, so
+    the session sends them anyway."""
+
+    def prepare_request(self, request):
+        for cookie in self.cookies:
+            cookie.secure = False
+        return super().prepare_request(request)
+
+
+# In the stack's own Django processes -----------------------------------------------------------
+
+
+def _django():
+    import django
+
+    django.setup()
+
+
+def _call_target(target, args):
+    module, _sep, function = target.partition(":")
+    return getattr(importlib.import_module(module), function)(*args)
+
+
+def _write_result(value):
+    Path(os.environ["STACK_RESULT"]).write_text(json.dumps(value))
+
+
+def _setup(seed, args):
+    """The superuser ``admin``, then the seed: nothing, the demo, or a function."""
+    _django()
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    get_user_model().objects.create_superuser(ADMIN_USERNAME, "admin@example.com", os.environ["STACK_ADMIN_PASSWORD"])
+    seeded = None
+    if seed == "demo":
+        call_command("seed_demo")
+    elif seed:
+        seeded = _call_target(seed, args)
+    _write_result(seeded)
+
+
+def _serve_until_interrupted():
+    with Stack(seed="demo", web=1, task_workers=1) as stack:
+        print(f"Stack up: {stack.url}/admin/ (admin / {stack.admin_password}); Stripe {stack.localstripe.url}")
+        print(f"Database {stack.database_url}; SMTP sink on port {stack.smtp.port}. Ctrl-C stops it.")
+        with contextlib.suppress(KeyboardInterrupt):
+            while True:
+                time.sleep(1)
+                print(f"\r{stack.smtp.count()} emails received", end="", flush=True)
+
+
+if __name__ == "__main__":
+    command = sys.argv[1] if len(sys.argv) > 1 else ""
+    arguments = json.loads(sys.argv[3]) if len(sys.argv) > 3 else []
+    if command == "setup":
+        _setup(sys.argv[2], arguments)
+    elif command == "call":
+        _django()
+        _write_result(_call_target(sys.argv[2], arguments))
+    else:
+        _serve_until_interrupted()
