@@ -4,19 +4,21 @@ server, N gunicorn instances (production settings) and M ``manage.py db_worker``
 
     from tests.stack import Stack
 
-    with Stack(web=2, web_workers=1, task_workers=2, seed="tests.cluster.scenarios:seed_invoices",
+    with Stack(web=2, web_workers=1, task_workers=2, seed="tests.cluster.scenarios:seed_drafts",
                seed_args=(100,), env={"INVOICING_RATE_LIMIT_PER_IP": "20"}) as stack:
         requests.get(stack.urls[0] + "/admin/login/")
         stack.smtp.wait_for(100)
-        stack.call("tests.cluster.scenarios:tally")  # a function run against the stack's database
+        stack.call("tests.cluster.scenarios:tally_emails", stack.seeded)  # run against its database
 
 API (kept stable; other modules build on it):
 
 ``Stack(*, web=1, web_workers=2, task_workers=1, seed=None, seed_args=(), env=None, postgres=None,
-redis=None, name="stack", gunicorn_args=())``
+redis=None, name="stack", gunicorn_args=(), seed_seconds=600)``
     ``seed`` is ``None`` (nothing but what the migrations make: Wagtail's default site), ``"demo"``
     (``manage.py seed_demo``) or ``"module:function"``, called as ``function(*seed_args)`` in a
     Django process of the stack (see ``call``); its JSON-able return value becomes ``stack.seeded``.
+    ``seed_seconds`` bounds the seeding (on top of ``STARTUP_SECONDS`` for the rest). ``gunicorn_args``
+    go to each gunicorn (e.g. ``("--threads", "4")``); ``web_workers`` is its ``--workers``.
     ``env`` adds to, or overrides, the environment of every process (e.g. rate limits).
     ``postgres`` is the server, ``postgres://user@host:port/``; default: ``STACK_POSTGRES_URL``, else
     the server of a PostgreSQL ``DATABASE_URL``, else ``postgres://root@127.0.0.1:5432/``.
@@ -42,6 +44,7 @@ After ``start()``:
     ``manage(*args)``   ``manage.py`` with the stack's environment; returns its output
     ``admin_session(url=None)``  a ``requests.Session`` logged in to the admin as ``admin``
     ``logs()``          the text of every process's log, by name
+    ``timings``         seconds taken: database, web, setup (seeding), start (in all), stop
 
 Settings are ``site_config.settings.production`` with what it needs from the environment; the
 email backend is ``tests.stack.SinkEmailBackend`` (Django's SMTP backend, pointed at the sink by
@@ -194,6 +197,10 @@ class Process:
         except OSError:
             return ""
 
+    def terminate(self):
+        if self.popen.poll() is None:
+            self._signal(signal.SIGTERM)
+
     def stop(self):
         if self.popen.poll() is None:
             self._signal(signal.SIGTERM)
@@ -278,6 +285,7 @@ class Stack:
         redis=None,
         name="stack",
         gunicorn_args=(),
+        seed_seconds=600,
     ):
         self.web, self.web_workers, self.task_workers = web, web_workers, task_workers
         self.seed, self.seed_args = seed, tuple(seed_args)
@@ -285,6 +293,8 @@ class Stack:
         self.server = _server_url(postgres)
         self.redis_url = redis or os.environ.get("STACK_REDIS_URL", DEFAULT_REDIS)
         self.gunicorn_args = tuple(gunicorn_args)
+        self.seed_seconds = seed_seconds
+        self.timings = {}
         self.run_id = f"{name}_{os.getpid()}_{secrets.token_hex(4)}".lower()
         self.database = self.run_id
         self.database_url = f"{self.server.rstrip('/')}/{self.database}"
@@ -320,7 +330,8 @@ class Stack:
         return self
 
     def _start(self):
-        deadline = time.monotonic() + STARTUP_SECONDS
+        began = time.monotonic()
+        deadline = began + STARTUP_SECONDS
         bin_dir = Path(sys.executable).parent
         self.smtp = SmtpSink().start()
         stripe_port = free_port()
@@ -332,8 +343,10 @@ class Stack:
         self.localstripe.delivering_to_a_server = False
         collectstatic = self._spawn("collectstatic", [sys.executable, "manage.py", "collectstatic", "--noinput"])
         self._create_database()
+        self.timings["database"] = time.monotonic() - began
         self._finish(collectstatic, deadline)
         self._wait_for_http(stripe, f"{self.localstripe.url}/v1/customers", deadline, auth=("sk_test_localstripe", ""))
+        ready = time.monotonic()
 
         # The database is migrated and Stripe answers: everything else at once.
         setup = self._spawn(
@@ -368,14 +381,17 @@ class Stack:
             )
             for number in range(self.task_workers)
         ]  # fmt: skip
-        self._finish(setup, deadline)
-        self.seeded = json.loads((self.log_dir / "setup.json").read_text())
         for process, url in webs:
             self._wait_for_http(process, f"{url}/admin/login/", deadline)
+        self.timings["web"] = time.monotonic() - ready
         self.urls = [url for _process, url in webs]
         self.url = self.urls[0] if self.urls else None
         for worker in workers:
             self._wait_for_log(worker, "Starting worker", deadline)
+        self._finish(setup, max(deadline, ready + self.seed_seconds))
+        self.timings["setup"] = time.monotonic() - ready
+        self.seeded = json.loads((self.log_dir / "setup.json").read_text())
+        self.timings["start"] = time.monotonic() - began
 
     def _environment(self, stripe_port):
         env = {name: value for name, value in os.environ.items() if name not in DROPPED_ENV}
@@ -559,14 +575,19 @@ class Stack:
             return
         self._stopped = True
         atexit.unregister(self.stop)
-        # Web servers and workers first, so that nothing touches the database when it is dropped.
-        for process in reversed(self.processes):
+        started = time.monotonic()
+        # All at once (each may take a few seconds to finish its request or task), and all before
+        # the database is dropped.
+        for process in self.processes:
+            process.terminate()
+        for process in self.processes:
             process.stop()
         if self.smtp is not None:
             self.smtp.stop()
         if self._database_created:
             _pg(self.server, "dropdb", "--if-exists", "--force", self.database, check=False)
         self._delete_cache_keys()
+        self.timings["stop"] = time.monotonic() - started
         if self.log_dir is not None:
             shutil.rmtree(self.log_dir, ignore_errors=True)
 
