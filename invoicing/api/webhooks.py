@@ -15,8 +15,11 @@ logger = logging.getLogger(__name__)
 @csrf_exempt
 @require_POST
 def stripe_webhook(request):
+    # Read outside the ``try``: a body over DATA_UPLOAD_MAX_MEMORY_SIZE raises RequestDataTooBig,
+    # which Django answers with a 400; caught below, it became a 500 that asks for a redelivery.
+    payload = request.body
     try:
-        receive_stripe_event(request.body, request.headers.get("Stripe-Signature", ""))
+        receive_stripe_event(payload, request.headers.get("Stripe-Signature", ""))
     except ValidationFailed as exc:
         logger.warning("Stripe webhook refused: %s", exc)
         return HttpResponseBadRequest(exc.message, content_type="text/plain")
