@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel, ObjectList, TabbedInterface
 from wagtail.contrib.routable_page.models import RoutablePageMixin
 from wagtail.fields import RichTextField
-from wagtail.images.models import Filter
+from wagtail.images.models import Filter, SourceImageIOError
 from wagtail.models import Page
 
 from ..conf import invoicing_settings
@@ -28,6 +28,7 @@ logger = logging.getLogger(__name__)
 
 hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Use a colour such as #1d4ed8."))
 LOGO_FILTER = "max-600x180|format-png"
+PAGE_LOGO_FILTER = "height-48"
 BODY_FEATURES = ["h2", "h3", "bold", "italic", "link", "ol", "ul"]
 PLACEHOLDER_HELP = _(
     "Placeholders: {client_name}, {invoice_number}, {amount}, {amount_due}, {currency}, {due_date}, "
@@ -198,6 +199,16 @@ class InvoiceEmailTemplatePage(Page):
         except self.logo.get_rendition_model().DoesNotExist:
             return None
 
+    def page_logo(self):
+        """The logo's rendition for the client pages' header, or ``None``."""
+        if self.logo is None:
+            return None
+        try:
+            return self.logo.get_rendition(PAGE_LOGO_FILTER)
+        except SourceImageIOError:
+            logger.warning("The logo of %s is missing from storage; the pages go without it", self)
+            return None
+
     def logo_url(self, site, *, create=True):
         """An absolute URL, as emails need, on the site's own host."""
         if self.logo is None:
@@ -225,9 +236,12 @@ class InvoiceEmailTemplatePage(Page):
 class ClientPage(RoutablePageMixin):
     """What the pages that clients open share: routes from the URLconf named by ``routes`` (views
     that get the page first, as its own methods would, so that no page model imports a view), and
-    the website's branding from its Invoice emails page."""
+    the website's branding from its front."""
 
     routes = ""
+    # The website's front (``services.fronts``: its Site, branding and billing settings, cached),
+    # which the client routes attach before anything renders (``pay.guards``).
+    front = None
 
     @classmethod
     def get_subpage_urls(cls):
@@ -236,17 +250,30 @@ class ClientPage(RoutablePageMixin):
     def get_context(self, request, *args, **kwargs):
         return {
             **super().get_context(request, *args, **kwargs),
-            "branding": InvoiceEmailTemplatePage.for_site(self.get_site()),
+            "site": self.front.site,
+            "branding": self.front.branding,
+            "logo": self.front.logo,
             "pay_base_template": invoicing_settings.INVOICING_PAY_BASE_TEMPLATE,
         }
 
-    def route_url(self, request, name, *args):
-        return self.get_url(request) + self.reverse_subpage(name, args=args)
+    def path_on(self, site):
+        """The page's path on ``site`` (``/pay/``), from the site's root: without Wagtail's lookup of
+        every site's root (a cache read, and a query on a miss), and right for each Site of a
+        page tree that several share."""
+        return "/" + self.url_path[len(site.root_page.url_path) :]
+
+    def relative_url(self, current_site, request=None):
+        if current_site is not None and self.url_path.startswith(current_site.root_page.url_path):
+            return self.path_on(current_site)
+        return super().relative_url(current_site, request)
+
+    def route_url(self, name, *args):
+        """A route's path on the request's own website."""
+        return self.path_on(self.front.site) + self.reverse_subpage(name, args=args)
 
     def full_route_url(self, site, name, *args):
         """Absolute, on ``site``'s own host (never a request's Host header), as emails need it."""
-        path = "/" + self.url_path[len(site.root_page.url_path) :]
-        return site.root_url + path + self.reverse_subpage(name, args=args)
+        return site.root_url + self.path_on(site) + self.reverse_subpage(name, args=args)
 
 
 class PayPage(ClientPage, Page):
@@ -264,6 +291,12 @@ class PayPage(ClientPage, Page):
 
     class Meta:
         verbose_name = _("pay page")
+
+    def get_view_restrictions(self):
+        """The front's copy where a token route attached it (``pay.routing``), else Wagtail's query."""
+        if self.front is not None:
+            return self.front.pay_page_restrictions
+        return super().get_view_restrictions()
 
 
 class BillingAccountPage(ClientPage, Page):

@@ -8,7 +8,7 @@ from .headers import stripe_js
 
 def invoice_context(invoice, flow, *, error="", notice="", retry_url=""):
     """Everything an invoice page shows: the invoice, its state and the ways it can be paid."""
-    options = pay_options(invoice)
+    options = pay_options(invoice, billing=flow.page.front.billing)
     return {
         "invoice": invoice,
         "lines": invoice.lines.all(),
@@ -35,7 +35,7 @@ class Flow:
         self.invoice = invoice
 
     def url(self, name):
-        return self.page.route_url(self.request, name, self.key)
+        return self.page.route_url(name, self.key)
 
     @property
     def invoice_url(self):
@@ -108,7 +108,7 @@ class AccountFlow(Flow):
         self.key = invoice.pk
 
     def receipt_url(self, payment=None):
-        return self.page.route_url(self.request, "receipt", payment.pk) if payment else self.invoice_url
+        return self.page.route_url("receipt", payment.pk) if payment else self.invoice_url
 
     def after(self, result):
         return self

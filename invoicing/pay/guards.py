@@ -9,6 +9,7 @@ from django.urls import get_resolver
 
 from ..core.exceptions import PaymentLinkInvalid, PaymentLinkUnusable
 from ..core.lifecycle import ClientRequest, client_may
+from ..services.fronts import front_for_request
 from ..services.tokens import resolve_payment_link, resolve_receipt_link
 from .headers import protect_token_response
 from .ratelimit import PAY_GROUP, check_request, client_ip
@@ -62,6 +63,7 @@ def guarded(*, methods=("GET",), group=PAY_GROUP, fail_closed=None):
     def decorate(view):
         @wraps(view)
         def wrapper(page, request, **kwargs):
+            page.front = front_for_request(request)
             limited = rate_limited(page, request, kwargs.get("token"), group=group, fail_closed=fail_closed)
             if limited:
                 return limited
@@ -91,7 +93,7 @@ def opens_invoice(*, methods=("GET",), receipt=False):
         @guarded(methods=methods)
         @wraps(view)
         def wrapper(page, request, token):
-            site = page.get_site()
+            site = page.front.site
             resolve = resolve_receipt_link if receipt else resolve_payment_link
             try:
                 invoice = resolve(token, site=site)

@@ -34,14 +34,14 @@ def fresh_link(page, request, token):
     """POST from the recovery page (CSRF-protected). The answer is the same whether or not an
     email went out, so the form reveals nothing and cannot be used to probe or to spam."""
     try:
-        resolve_payment_link(token, site=page.get_site())
+        resolve_payment_link(token, site=page.front.site)
     except PaymentLinkInvalid:
         raise Http404 from None
     except PaymentLinkUnusable as error:
         send_fresh_link(error.link)
         return render_unusable_link(page, request, error, fresh_link_requested=True)
     # The link still works: nothing to send.
-    return redirect(page.route_url(request, "invoice", token))
+    return redirect(page.route_url("invoice", token))
 
 
 def pay_by_credit(request, flow):
@@ -70,7 +70,7 @@ def credit_payment(page, request, invoice, token):
 def receipt(page, request, invoice, token):
     """The payments received so far and, while some is still due, how to pay it."""
     if invoice.payment is None:
-        return redirect(page.route_url(request, "invoice", token))
+        return redirect(page.route_url("invoice", token))
     context = {
         "invoice": invoice,
         "payment": invoice.payment,

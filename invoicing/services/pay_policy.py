@@ -22,8 +22,9 @@ class PayOptions:
     minimum_partial: Decimal | None  # the least a card pays, where a part of the balance may be paid
 
 
-def pay_options(invoice) -> PayOptions:
-    billing = BillingSettings.for_site(invoice.site)
+def pay_options(invoice, *, billing=None) -> PayOptions:
+    """``billing``: the invoice's website's settings where the caller has them already."""
+    billing = billing or BillingSettings.for_site(invoice.site)
     open_balance = client_may(invoice, ClientRequest.PAY)
     processing = open_balance and card_payment_processing(invoice)
     can_pay = open_balance and not processing

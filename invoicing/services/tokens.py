@@ -143,7 +143,7 @@ def _resolve(token, *, site, still_opens_receipt):
         raise PaymentLinkInvalid(_("This payment link is not valid."))
     token_hash = hash_token(token)
     link = (
-        PaymentLink.objects.select_related("invoice__site", "invoice__payment_link")
+        PaymentLink.objects.select_related("invoice__site", "invoice__client", "invoice__payment_link")
         .filter(token_hash=token_hash)
         .first()
     )

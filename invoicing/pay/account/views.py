@@ -46,7 +46,7 @@ def account_route(*, methods=("GET",), signed_in=True):
         @guarded(methods=methods, group=ACCOUNT_GROUP)
         @wraps(view)
         def wrapper(page, request, **kwargs):
-            site = page.get_site()
+            site = page.front.site
             serving = account_page(site)
             # Off for this website, or a second account page: emails and links name only the first.
             if serving is None or serving.pk != page.pk:
@@ -71,11 +71,11 @@ def signed_out(page, request, visitor):
     message = _("You were signed out after a while without activity.") if visitor.timed_out else _("Please sign in.")
     if "application/json" in request.headers.get("Accept", ""):
         return JsonResponse({"error": message, "retry": False}, status=401)
-    return redirect(page.route_url(request, "account") + ("?timed_out=1" if visitor.timed_out else ""))
+    return redirect(page.route_url("account") + ("?timed_out=1" if visitor.timed_out else ""))
 
 
 def render(page, request, template, *, status=200, **context):
-    context = {"visitor": request.account_visitor, "account_url": page.route_url(request, "account"), **context}
+    context = {"visitor": request.account_visitor, "account_url": page.route_url("account"), **context}
     response = page.render(request, template=f"invoicing/pay/account/{template}", context_overrides=context)
     response.status_code = status
     return response
@@ -133,7 +133,7 @@ def request_link(page, request, visitor):
     limited = rate_limited(page, request, address, group=SIGN_IN_GROUP)
     if limited:
         return limited
-    request_sign_in_link(page.get_site(), address)
+    request_sign_in_link(page.front.site, address)
     return render(page, request, "sign_in_sent.html", address=address)
 
 
@@ -141,7 +141,7 @@ def request_link(page, request, visitor):
 def sign_in_link(page, request, visitor, token):
     """GET only shows a button, so that a mail scanner that opens every link cannot use it up;
     the POST (CSRF-protected) signs in, once."""
-    site = page.get_site()
+    site = page.front.site
     try:
         if request.method == "GET":
             check_sign_in_link(token, site=site)
@@ -152,13 +152,13 @@ def sign_in_link(page, request, visitor, token):
     except SignInLinkUnusable as error:
         return render_sign_in(page, request, status=410, link_error=error.message)
     session.sign_in(request, client)
-    return redirect(page.route_url(request, "account"))
+    return redirect(page.route_url("account"))
 
 
 @account_route(methods=("POST",), signed_in=False)
 def sign_out(page, request, visitor):
-    session.sign_out(request, page.get_site())
-    return redirect(page.route_url(request, "account") + "?signed_out=1")
+    session.sign_out(request, page.front.site)
+    return redirect(page.route_url("account") + "?signed_out=1")
 
 
 @account_route()
