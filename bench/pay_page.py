@@ -78,7 +78,7 @@ class Load:
 
 def wrk(url: str, host: str, seconds: int, script: Path) -> Load:
     command = [
-        shutil.which("wrk") or "wrk",
+        shutil.which("wrk"),
         f"-c{CONNECTIONS}",
         f"-t{THREADS}",
         f"-d{seconds}s",
@@ -208,6 +208,8 @@ def share(ratio: float | None) -> str:
 
 def run(seconds: int = SECONDS) -> list[Row]:
     """Measures, prints the details and returns the rows of ``make bench``'s table."""
+    if shutil.which("wrk") is None:
+        raise SystemExit("bench/pay_page.py needs wrk: `make bench` installs Debian's as root, or apt-get install wrk")
     load = os.getloadavg()[0]  # other work on the machine skews every number below
     stack = start_stack(web=1)
     try:
