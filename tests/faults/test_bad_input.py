@@ -14,7 +14,7 @@ import json
 import secrets
 import tracemalloc
 import uuid
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -83,6 +83,18 @@ header_values = st.one_of(
     st.builds(lambda a, b: f"{a}\r\n{b}", st.text(max_size=40), st.text(max_size=40)),  # header injection
     st.sampled_from(["t=0,v1=00", "t=9999999999,v1=" + "a" * 64, "", "\x00", "t=,v1=", "v1=" + "f" * 64]),
 )
+# The fields the pay forms and the API read, with values that are no amount or id of ours.
+junk = st.one_of(
+    st.text(max_size=40),
+    st.sampled_from(["NaN", "Infinity", "-0", "1e999999", "0.001", "-5", "١٢٣", "100.00\r\nX: y", "\x00", "9" * 40]),
+)
+form_bodies = st.dictionaries(
+    st.sampled_from(
+        ["amount", "amount_choice", "use_credit", "credit_amount", "intent_id", "card_id", "method", "email"]
+    ),
+    junk,
+    max_size=5,
+)
 bodies = st.one_of(
     st.binary(max_size=2000),
     st.text(max_size=2000).map(str.encode),
@@ -109,17 +121,25 @@ def test_fuzzed_token_routes_never_fail_and_write_nothing(client, target):
         token=tokens(real),
         method=st.sampled_from(["GET", "POST", "PUT", "DELETE"]),
         suffix=st.sampled_from(PAGE_GETS + PAGE_POSTS + ["api"]),
-        body=bodies,
+        body=bodies | form_bodies,
         header=header_values,
         query=st.text(max_size=80),
     )
     def request(token, method, suffix, body, header, query):
         url = PAY_API.format(quote(token, safe="")) if suffix == "api" else path(token, suffix)
+        if isinstance(body, dict):  # a form, as the page posts it, or the API's JSON
+            body, content_type = (
+                (json.dumps(body).encode(), "application/json")
+                if suffix == "api"
+                else (urlencode(body).encode(), "application/x-www-form-urlencoded")
+            )
+        else:
+            content_type = header or "application/octet-stream"
         response = client.generic(
             method,
             f"{url}?payment_intent={quote(query)}&q={quote(query)}",
             body,
-            content_type=header or "application/octet-stream",
+            content_type=content_type,
             HTTP_HOST="acme.test",
             HTTP_USER_AGENT=header,
             HTTP_X_FORWARDED_FOR=header,
