@@ -25,9 +25,17 @@ BENCH_DIR = Path(__file__).resolve().parent
 # The order of the table: the quick ones first.
 BENCHMARKS = ("pdf", "admin_listing", "stats", "bulk_send", "webhook_storm", "pay_page")
 RESULTS = BENCH_DIR / "results.json"
-# Where the machine description reads PostgreSQL's version: the server the benchmarks' throwaway
-# databases are made on.
+# Where the machine description reads PostgreSQL's version, unless the environment names a server.
 DEFAULT_DATABASE_URL = "postgres://root@127.0.0.1:5432/postgres"
+
+
+def postgres_url() -> str:
+    """The server that the benchmarks on PostgreSQL use (as ``tests/stack.py`` picks it)."""
+    database_url = os.environ.get("DATABASE_URL", "")
+    if database_url.startswith(("postgres://", "postgresql://")):
+        return database_url
+    server = os.environ.get("STACK_POSTGRES_URL")  # a server's URL, without a database
+    return f"{server.rstrip('/')}/postgres" if server else DEFAULT_DATABASE_URL
 
 
 def run_child(name: str, rows_path: Path) -> None:
@@ -76,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     missing = sorted(set(BENCHMARKS) - set(names)) if not args.names else []
     json_path = args.json or (None if args.names else RESULTS)
 
-    machine = describe_machine(os.environ.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL)
+    machine = describe_machine(postgres_url())
     start = time.perf_counter()
     rows, seconds_by_benchmark = [], {}
     for name in names:
