@@ -8,6 +8,7 @@ time are seen at once.
 
 import tempfile
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,12 @@ SETTINGS = [
         " in the system's temporary directory. Unused when STORAGES has an 'invoicing_exports' storage.",
     ),
     Setting("INVOICING_EXPORT_MAX_AGE_HOURS", 24, "Bulk-export ZIPs are deleted this many hours after their job."),
+    Setting(
+        "INVOICING_LEASE_SECONDS",
+        300,
+        "A task worker that shows no sign of life for this long is taken for dead: the periodic sweep"
+        " (manage.py send_due_emails) resumes its bulk action and takes back the email it was sending.",
+    ),
 ]
 DEFAULTS = {setting.name: setting.default for setting in SETTINGS}
 
@@ -121,6 +128,10 @@ class InvoicingSettings:
         directories its web server leaves unserved, and a temporary one never is. It suits one host
         whose web and task processes share it (not systemd's PrivateTmp); others set the setting."""
         return Path(self.INVOICING_EXPORTS_ROOT or Path(tempfile.gettempdir()) / "invoicing-exports")
+
+    @property
+    def lease(self):
+        return timedelta(seconds=self.INVOICING_LEASE_SECONDS)
 
     @property
     def rate_limits(self):

@@ -5,18 +5,30 @@ from dataclasses import asdict
 
 from django_tasks import task
 
-from .services import bulk, outbox, reconcile, reminders
+from .services import bulk, delivery, outbox, reconcile, reminders
 from .services.delivery import deliver_email
 
 
 @task()
 def retry_due_emails():
-    """Run periodically (``manage.py send_due_emails`` from cron): retries whose time has come,
-    and queued emails whose task was lost."""
+    """Run periodically (``manage.py send_due_emails`` from cron): emails whose worker stopped
+    (``delivery.release_stalled_claims``), retries whose time has come, and queued emails whose
+    task was lost."""
+    delivery.release_stalled_claims()
     due = outbox.due_emails()
     for email_id in due:
         deliver_email.enqueue(email_id)
     return len(due)
+
+
+@task()
+def resume_stalled_jobs():
+    """Run periodically (``manage.py send_due_emails`` from cron): bulk actions whose worker
+    stopped, or whose task was lost, are queued again and resume where they stopped."""
+    resumed = bulk.resume_stalled_jobs()
+    for job_id in resumed:
+        run_bulk_job.enqueue(job_id)
+    return len(resumed)
 
 
 @task()

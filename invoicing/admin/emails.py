@@ -49,6 +49,8 @@ class OutboundEmailViewSet(SiteScopedViewSetMixin, SnippetViewSet):
         "attempts",
         "last_error",
         "next_attempt_at",
+        "claimed_at",
+        "handoff_started_at",
         "sent_at",
         "esp_message_id",
         "delivery_updated_at",

@@ -6,7 +6,11 @@ from django.utils.translation import gettext_lazy as _
 
 class BulkJob(models.Model):
     """An admin's bulk action on many invoices, run by a task. Each invoice succeeds or fails on
-    its own; the failures keep their reason, and the admin watches the counts grow."""
+    its own; the failures keep their reason, and the admin watches the counts grow.
+
+    A running job is leased to one worker (``lease_token``) for as long as its ``heartbeat_at``
+    keeps moving; ``cursor`` says how many of ``invoice_ids`` are handled, and moves in the same
+    transaction as each invoice's action (``services.bulk``)."""
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -29,6 +33,14 @@ class BulkJob(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # How many of invoice_ids (in their order) are handled: a resumed run starts there.
+    cursor = models.PositiveIntegerField(default=0)
+    # The last sign of life: queued, claimed by a worker, or one more invoice handled.
+    heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
+    # The running worker's secret for this run; a worker whose token is gone has lost the job.
+    lease_token = models.CharField(max_length=32, blank=True, default="")
+    # How many times a worker took the job: more than one means it was resumed after a worker stopped.
+    runs = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at", "-id"]

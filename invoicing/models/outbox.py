@@ -1,6 +1,8 @@
 """The outbox: every invoice email is stored here first, in the transaction that asked for it,
 then sent by a task after commit. Attempts, errors and delivery events stay with it."""
 
+from email.utils import parseaddr
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -52,6 +54,10 @@ class OutboundEmail(models.Model):
     last_error = models.TextField(_("last error"), blank=True)
     esp_message_id = models.CharField(_("ESP message id"), max_length=255, blank=True, db_index=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    # The current attempt's lease: when a worker claimed the row, and when it began handing the
+    # message to the mail server (committed before the server sees a byte of it).
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    handoff_started_at = models.DateTimeField(_("hand-off started at"), null=True, blank=True)
     delivery_updated_at = models.DateTimeField(_("delivery reported at"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -77,6 +83,13 @@ class OutboundEmail(models.Model):
     @property
     def summary(self):
         return email_summary(self.status, self.delivery)
+
+    @property
+    def message_id(self):
+        """The Message-ID header of every attempt at this row, the same whichever worker sends it:
+        a mail server, an ESP or an inbox that drops a second copy with the same id can do so."""
+        domain = parseaddr(self.from_email)[1].rpartition("@")[2] or "invoicing.invalid"
+        return f"<invoice-email-{self.pk}.{self.created_at:%Y%m%d%H%M%S}@{domain}>"
 
 
 def email_summary(status, delivery):
