@@ -179,9 +179,9 @@ def seed_open_invoice() -> dict:
     return {"path": url.path, "unknown_path": unknown_path, "host": url.netloc}
 
 
-def start_stack(*, web: int):
+def bench_stack(*, web: int):
     """gunicorn (``web`` instances of 2 workers) on a throwaway PostgreSQL database, Redis, no task
-    worker (it would poll the database while we measure), the demo seeded."""
+    worker (it would poll the database while we measure), the demo seeded; not started yet."""
     from home import demo
     from tests.stack import Stack
 
@@ -194,7 +194,7 @@ def start_stack(*, web: int):
         "DB_CONN_MAX_AGE": "600",
     }
     seed = "bench.pay_page:seed_open_invoice"
-    return Stack(web=web, web_workers=2, task_workers=0, seed=seed, env=env, name="bench_pay").start()
+    return Stack(web=web, web_workers=2, task_workers=0, seed=seed, env=env, name="bench_pay")
 
 
 def setup_django(stack):
@@ -224,8 +224,7 @@ def run(seconds: int = SECONDS) -> list[Row]:
     if shutil.which("wrk") is None:
         raise SystemExit("bench/pay_page.py needs wrk: `make bench` installs Debian's as root, or apt-get install wrk")
     load = os.getloadavg()[0]  # other work on the machine skews every number below
-    stack = start_stack(web=1)
-    try:
+    with bench_stack(web=1) as stack:
         client = setup_django(stack)
         host, paths = stack.seeded["host"], {"bare view": "/bench/bare/"}
         paths["pay page"], paths["404"] = stack.seeded["path"], stack.seeded["unknown_path"]
@@ -242,8 +241,6 @@ def run(seconds: int = SECONDS) -> list[Row]:
         from django.db import connection
 
         postgres = f"PostgreSQL {connection.pg_version // 10000}"
-    finally:
-        stack.stop()
 
     bare = loads["bare view"]
     command = f"wrk -c{CONNECTIONS} -t{THREADS} -d{seconds}s"
@@ -309,13 +306,10 @@ def answers_note(load: Load, status: int) -> str:
 
 def profile() -> None:
     """The before/after picture of the issue: where one pay-page GET and one 404 spend their time."""
-    stack = start_stack(web=0)
-    try:
+    with bench_stack(web=0) as stack:
         client = setup_django(stack)
         print_profile(client, stack.seeded["path"], 200, "pay page GET, one open invoice")
         print_profile(client, stack.seeded["unknown_path"], 404, "pay page, unknown token (404)")
-    finally:
-        stack.stop()
 
 
 def main() -> None:
