@@ -121,6 +121,7 @@ class SmtpSink:
 
     def __init__(self):
         self.messages = []  # (message_id, recipients, subject), in order of arrival
+        self.arrival_times = []  # time.perf_counter() of each, in the same order
         self._lock = threading.Lock()
         self._controller = None
         self.port = None
@@ -129,6 +130,7 @@ class SmtpSink:
         headers = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(envelope.content)
         with self._lock:
             self.messages.append((headers["Message-ID"], tuple(envelope.rcpt_tos), headers["Subject"] or ""))
+            self.arrival_times.append(time.perf_counter())
         return "250 Message accepted for delivery"
 
     def start(self):
