@@ -50,9 +50,10 @@ class Front:
 
 
 def front_for_request(request):
-    """The front of the website answering ``request``, or ``None`` where no Site does. Cached when
-    the Host names a Site exactly; another Host (the default site's fallback) is looked up again.
-    Wagtail's ``Site.find_for_request`` then answers from the request without a query."""
+    """The front of the website answering ``request``, or ``None`` where no Site does. Cached per
+    hostname and port (the server's, as Wagtail matches them) when the Host names a Site; another
+    Host (the default site's fallback) is looked up again, so that no Host header can fill the
+    cache. Wagtail's ``Site.find_for_request`` then answers from the request without a query."""
     if not hasattr(request, "invoicing_front"):
         request.invoicing_front = _front_for_request(request)
     return request.invoicing_front
@@ -67,7 +68,7 @@ def _front_for_request(request):
         if site is None:
             return None
         front = build_front(site)
-        if (site.hostname, str(site.port)) == (hostname, str(port)):
+        if site.hostname == hostname:
             _store(key, front)
     # Wagtail's own per-request memo of the site (documented on Site.find_for_request).
     request._wagtail_site = front.site

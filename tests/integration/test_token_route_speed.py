@@ -12,7 +12,7 @@ from wagtail.models import Page, PageViewRestriction
 
 from invoicing.models import InvoiceEmailTemplatePage, PayPage
 from invoicing.services.payments import record_manual_payment
-from tests.factories import open_invoice
+from tests.factories import make_website, open_invoice
 
 # The budget: the pay page GET in at most 5 queries, a bad token's 404 in at most 2.
 PAY_PAGE_QUERIES = 5
@@ -40,6 +40,13 @@ def test_the_pay_page_costs_at_most_five_queries(client, issued):
     response, queries = counted_get(client, issued[1].url)
     assert response.status_code == 200 and "Quarterly hosting" in response.content.decode()
     assert queries <= PAY_PAGE_QUERIES
+
+
+def test_a_site_on_another_port_than_the_servers_is_cached_too(client, db):
+    # Behind a proxy, the Site says 8443 (its public port) while the app server sees port 80.
+    _, link = open_invoice(make_website("shop.test", port=8443))
+    response, queries = counted_get(client, link.url)
+    assert response.status_code == 200 and queries <= PAY_PAGE_QUERIES
 
 
 def test_a_bad_tokens_404_costs_at_most_two_queries(client, issued):
