@@ -1,7 +1,7 @@
 """A storm of Stripe webhooks: ``python -m bench.webhook_storm`` (or ``make bench``).
 
 The whole system as processes (``tests/stack.py``): two gunicorn hosts on production settings,
-PostgreSQL, Redis, localstripe, a ``manage.py db_worker`` and a local SMTP server (aiosmtpd).
+PostgreSQL, Redis, localstripe, two ``manage.py db_worker`` processes and a local SMTP server (aiosmtpd).
 500 open invoices, each with a PaymentIntent started as the pay page starts one and paid at
 localstripe; then localstripe's 500 ``payment_intent.succeeded`` events, each signed and delivered
 twice (1,000 deliveries, half of them duplicates, the two copies at the same moment to different
@@ -20,7 +20,7 @@ from tests.cluster import scenarios
 from tests.stack import Stack
 
 INVOICES, COPIES, THREADS = 500, 2, 16
-WEB, WEB_WORKERS, TASK_WORKERS = 2, 2, 1
+WEB, WEB_WORKERS, TASK_WORKERS = 2, 2, 2
 # The whole benchmark stays within about 3 minutes: receipts still missing by then are reported.
 BUDGET_SECONDS = 160
 
@@ -60,7 +60,7 @@ def run() -> list[Row]:
     if receipts_arrived != INVOICES or set(recipients.values()) != {1}:
         problems.append(f"{receipts_arrived} receipt emails at SMTP, {len(recipients)} recipients")
 
-    setup = f"{WEB} gunicorn hosts x {WEB_WORKERS} workers, PostgreSQL, Redis, {TASK_WORKERS} db_worker"
+    setup = f"{WEB} gunicorn hosts x {WEB_WORKERS} workers, PostgreSQL, Redis, {TASK_WORKERS} db_workers"
     print(
         f"Webhook storm benchmark: {len(deliveries):,} signed payment_intent.succeeded deliveries for "
         f"{INVOICES} invoices ({COPIES} copies each), {THREADS} threads; {setup}; production settings; "

@@ -86,6 +86,13 @@ STOP_SECONDS = 10
 DEFAULT_POSTGRES = "postgres://root@127.0.0.1:5432/"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
 ADMIN_USERNAME = "admin"
+# localstripe, without writing its whole state to /tmp/localstripe.pickle after each write: that
+# makes hundreds of payments quadratic (seconds per call after a few hundred), and every localstripe
+# on the machine shares that file. The stack starts from scratch and never reads it.
+LOCALSTRIPE_IN_MEMORY = (
+    "import sys; from localstripe import resources, server; "
+    "resources.Store.dump_to_disk = lambda store: None; sys.exit(server.start())"
+)
 # The environment a developer's shell may hold that must not reach the stack's processes.
 DROPPED_ENV = ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "PYTEST_XDIST_WORKER", "PYTEST_CURRENT_TEST")
 
@@ -334,12 +341,11 @@ class Stack:
     def _start(self):
         began = time.monotonic()
         deadline = began + STARTUP_SECONDS
-        bin_dir = Path(sys.executable).parent
         self.smtp = SmtpSink().start()
         stripe_port = free_port()
         self.env = self._environment(stripe_port)
         stripe = self._spawn(
-            "localstripe", [bin_dir / "localstripe", "--port", stripe_port, "--from-scratch"], cwd=self.log_dir
+            "localstripe", [sys.executable, "-c", LOCALSTRIPE_IN_MEMORY, "--port", stripe_port, "--from-scratch"]
         )
         self.localstripe = LocalStripe(stripe.popen, stripe_port, str(stripe.log))
         self.localstripe.delivering_to_a_server = False
