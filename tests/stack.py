@@ -65,7 +65,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -78,7 +77,7 @@ from urllib.parse import urlsplit
 import requests
 from django.core.mail.backends.smtp import EmailBackend as SmtpEmailBackend
 
-from tests.localstripe import LocalStripe
+from tests.localstripe import LocalStripe, free_port
 
 REPO = Path(__file__).resolve().parent.parent
 STARTUP_SECONDS = 120
@@ -99,13 +98,6 @@ DROPPED_ENV = ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "PYTEST_XDIST_WORKER", 
 
 class StackFailed(RuntimeError):
     pass
-
-
-def free_port():
-    # Bound then released: aiosmtpd and gunicorn need a number, not a socket.
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # Email -----------------------------------------------------------------------------------------
