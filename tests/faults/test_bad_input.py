@@ -17,7 +17,8 @@ import uuid
 from urllib.parse import quote, urlencode
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given
+from hypothesis import settings as fuzz_settings
 from hypothesis import strategies as st
 
 from invoicing.models import (
@@ -116,7 +117,7 @@ def test_fuzzed_token_routes_never_fail_and_write_nothing(client, target):
     before = state()
     answers = []
 
-    @settings(max_examples=500, **FUZZ)
+    @fuzz_settings(max_examples=500, **FUZZ)
     @given(
         token=tokens(real),
         method=st.sampled_from(["GET", "POST", "PUT", "DELETE"]),
@@ -157,11 +158,13 @@ def test_fuzzed_token_routes_never_fail_and_write_nothing(client, target):
 
 
 @pytest.mark.fuzz
-def test_fuzzed_webhook_deliveries_are_refused_and_write_nothing(client, target):
+def test_fuzzed_webhook_deliveries_are_refused_and_write_nothing(client, target, settings):
+    settings.STRIPE_WEBHOOK_SECRET = STRIPE_WEBHOOK_SECRET
     before = state()
     answers = []
+    past_the_signature = []
 
-    @settings(max_examples=250, **FUZZ)
+    @fuzz_settings(max_examples=250, **FUZZ)
     @given(body=bodies, header=header_values, signed=st.booleans(), timestamp=st.integers(-(2**40), 2**40))
     def deliver(body, header, signed, timestamp):
         # Signed with the right secret, the body is still no event of Stripe's (no id and type, or
@@ -184,6 +187,8 @@ def test_fuzzed_webhook_deliveries_are_refused_and_write_nothing(client, target)
         )
         answers.append(response.status_code)
         assert response.status_code == 400, (response.status_code, body[:100], signature[:100])
+        if signed and b"signature" not in response.content:
+            past_the_signature.append(response.content)
 
     deliver()
     # A forged signature with a timestamp far ahead, and one far behind, over a real-looking event.
@@ -198,6 +203,7 @@ def test_fuzzed_webhook_deliveries_are_refused_and_write_nothing(client, target)
         assert response.status_code == 400
     assert state() == before
     assert len(answers) > 100
+    assert len(past_the_signature) > 20  # signed cases reached the body's checks
 
 
 def one_mb_of(kind):
