@@ -8,6 +8,7 @@ from inside the work: it unwinds the open transaction as a killed process's woul
 
 import io
 import zipfile
+from collections import Counter
 from dataclasses import replace
 from datetime import timedelta
 from email import message_from_bytes, policy
@@ -80,6 +81,29 @@ class TestBulkJobs:
         assert (job.status, job.cursor, job.succeeded, job.failed, job.runs) == (BulkJob.Status.DONE, 4, 4, 0, 2)
         assert sorted(issued) == sorted(invoice.pk for invoice in invoices)  # each once
         assert statuses(invoices) == ["open"] * 4
+
+    def test_a_worker_that_died_recording_the_progress_leaves_the_invoice_undone_too(
+        self, site_a, admin_user, issue_counting, monkeypatch
+    ):
+        invoices = [draft_invoice(site_a) for _ in range(3)]
+        real_record, records = bulk._record, []
+
+        def dies_recording_the_second(*args, **kwargs):
+            records.append(args[1])
+            if len(records) == 2:
+                raise WorkerKilled  # the second invoice is issued; its progress is not saved yet
+            real_record(*args, **kwargs)
+
+        monkeypatch.setattr(bulk, "_record", dies_recording_the_second)
+        job = bulk.start_bulk_job("issue", invoices, by=admin_user)
+        with pytest.raises(WorkerKilled):
+            bulk.run_bulk_job(job.pk)
+        assert statuses(invoices) == ["open", "draft", "draft"]  # the action went down with the progress
+        bulk.resume_stalled_jobs(now=after_the_lease())
+        job = bulk.run_bulk_job(job.pk)
+        assert (job.succeeded, job.failed) == (3, 0) and statuses(invoices) == ["open"] * 3
+        issue_events = InvoiceEvent.objects.filter(kind=InvoiceEvent.Kind.ISSUED).values_list("invoice", flat=True)
+        assert Counter(issue_events) == {invoice.pk: 1 for invoice in invoices}
 
     def test_the_sweep_task_queues_the_stalled_job_and_it_resumes(self, site_a, admin_user, issue_counting):
         issued, kill_on = issue_counting
@@ -229,6 +253,17 @@ class TestEmails:
         email.refresh_from_db()
         assert email.status == OutboundEmail.Status.SENT and email.last_error == ""
 
+    def test_a_hand_off_that_failed_after_the_sweep_stays_for_a_person(self, site_a, queued, anymail_outbox):
+        email = queued(site_a)
+        claimed = delivery._claim(email.pk)
+        delivery._start_handoff(claimed)
+        delivery.release_stalled_claims(now=after_the_lease())
+        # The slow send then fails: it may still have reached the server, and the token is gone.
+        assert delivery._record_failure(claimed, "SMTPServerDisconnected", permanent=False) is None
+        email.refresh_from_db()
+        assert (email.status, email.last_error) == ("failed", str(delivery.STOPPED_DURING_HANDOFF))
+        assert retry_due_emails.call() == 0 and anymail_outbox == []
+
     def test_every_attempt_carries_the_same_message_id(self, site_a, queued, anymail_outbox):
         email = queued(site_a)
         header = delivery.build_message(email).extra_headers["Message-ID"]
@@ -284,3 +319,4 @@ def test_workers_given_the_same_job_at_once_run_it_once(site_a, admin_user, issu
     assert not [r for r in results if isinstance(r, Exception)]
     assert len([r for r in results if r is not None]) == 1
     assert sorted(issued) == sorted(invoice.pk for invoice in invoices)
+    assert BulkJob.objects.get(pk=job.pk).runs == 1  # claimed once, not claimed by all and raced per invoice
