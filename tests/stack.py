@@ -28,14 +28,17 @@ redis=None, name="stack", gunicorn_args=(), seed_seconds=600)``
     to answer (``STARTUP_SECONDS`` in all), and returns the stack. If anything fails, everything
     started is stopped, the logs are printed, and ``StackFailed`` is raised.
 ``stop()`` stops every process (their whole process groups: gunicorn's workers too), the SMTP sink,
-    drops the database and deletes the Redis keys. Safe to call twice; also run at interpreter exit.
+    drops the database and deletes the Redis keys. Safe to call twice; also run at interpreter exit
+    and, in the main thread, on SIGTERM. A SIGKILL of the caller leaves the processes behind.
 
 After ``start()``:
     ``urls``            one ``http://127.0.0.1:PORT`` per gunicorn instance; ``url`` is the first
     ``database_url``    the throwaway database
     ``env``             the environment of the stack's processes (settings come from it)
     ``localstripe``     a ``tests.localstripe.LocalStripe`` (``.url``, ``.pay()``, ``.events()``, ...)
-    ``smtp``            the ``SmtpSink`` that every email reaches
+    ``smtp``            the ``SmtpSink`` that every email reaches: ``messages`` (Message-ID,
+                        recipients, subject), ``arrival_times``, ``count()``, ``wait_for(n)``,
+                        ``by_message_id()``, ``by_recipient()``
     ``webhook_secret``  ``STRIPE_WEBHOOK_SECRET`` of the stack, to sign webhook deliveries
     ``admin_password``  the password of the superuser ``admin`` (made at start)
     ``seeded``          what the seeding function returned
@@ -308,6 +311,7 @@ class Stack:
         self.log_dir = None
         self._database_created = False
         self._stopped = False
+        self._previous_sigterm = None
 
     # Starting ----------------------------------------------------------------------------------
 
@@ -315,12 +319,19 @@ class Stack:
         return self.start()
 
     def __exit__(self, exc_type, exc, traceback):
-        if exc_type is not None:
+        if exc_type is not None and not issubclass(exc_type, (SystemExit, KeyboardInterrupt)):
             self.print_logs(f"the stack's logs ({exc_type.__name__} in the code that used it)")
         self.stop()
 
     def start(self):
         atexit.register(self.stop)
+        # A plain SIGTERM would end this process without stopping the stack's, which live in
+        # sessions of their own: turned into SystemExit, it runs the cleanup like Ctrl-C does.
+        if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) in (
+            signal.SIG_DFL,
+            None,
+        ):
+            self._previous_sigterm = signal.signal(signal.SIGTERM, _exit_on_sigterm)
         self.log_dir = Path(tempfile.mkdtemp(prefix=f"{self.run_id}-"))
         try:
             self._start()
@@ -575,6 +586,8 @@ class Stack:
             return
         self._stopped = True
         atexit.unregister(self.stop)
+        if self._previous_sigterm is not None and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, self._previous_sigterm)
         started = time.monotonic()
         # All at once (each may take a few seconds to finish its request or task), and all before
         # the database is dropped.
@@ -602,6 +615,10 @@ class Stack:
             client.close()
         except Exception as error:  # noqa: BLE001 - the keys expire anyway; say so and go on
             print(f"stack: could not delete the Redis keys {self.key_prefix}:*: {error}", file=sys.stderr)
+
+
+def _exit_on_sigterm(signum, frame):
+    raise SystemExit(128 + signum)
 
 
 class PlainHttpSession(requests.Session):
