@@ -97,7 +97,7 @@ def test_a_bulk_send_is_worked_off_by_both_workers_each_email_once(cluster, work
     assert set(cluster.smtp.by_message_id().values()) == {1}
 
 
-def test_the_pay_pages_rate_limit_counts_across_both_hosts(cluster, workload):
+def test_the_pay_pages_rate_limit_counts_across_both_hosts(cluster):
     statuses = scenarios.probe_rate_limit(cluster.urls, 2 * RATE_LIMIT + 4)
     allowed = [status for status in statuses if status != 429]
     assert 500 not in statuses
