@@ -266,7 +266,7 @@ def release_stalled_claims(now=None):
             # Locked and checked again: the worker may have reached its hand-off meanwhile.
             email = _locked(before_handoff, pk)
             if email is not None:
-                reason = _("The task worker stopped before handing this email to the mail server; it is sent again.")
+                reason = _("The task worker stopped before handing this email to the mail server, which never saw it.")
                 released += _record_failure(email, reason, permanent=False, retry_at=now) is not None
     for pk in during_handoff.values_list("pk", flat=True):
         with transaction.atomic():

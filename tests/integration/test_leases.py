@@ -15,6 +15,7 @@ from email import message_from_bytes, policy
 
 import pytest
 from aiosmtpd.controller import Controller
+from django.urls import reverse
 from django.utils import timezone
 
 from invoicing.models import BulkJob, EmailAttempt, Invoice, InvoiceEvent, OutboundEmail
@@ -62,7 +63,9 @@ def issue_counting(monkeypatch):
 
 
 class TestBulkJobs:
-    def test_a_job_resumed_after_its_worker_died_handles_each_invoice_once(self, site_a, admin_user, issue_counting):
+    def test_a_job_resumed_after_its_worker_died_handles_each_invoice_once(
+        self, site_a, admin_user, issue_counting, admin_client
+    ):
         issued, kill_on = issue_counting
         invoices = [draft_invoice(site_a) for _ in range(4)]
         kill_on.add(invoices[2].pk)
@@ -81,6 +84,8 @@ class TestBulkJobs:
         assert (job.status, job.cursor, job.succeeded, job.failed, job.runs) == (BulkJob.Status.DONE, 4, 4, 0, 2)
         assert sorted(issued) == sorted(invoice.pk for invoice in invoices)  # each once
         assert statuses(invoices) == ["open"] * 4
+        page = admin_client.get(reverse("invoicing_jobs:detail", args=[job.pk])).content.decode()
+        assert "4 of 4 invoices processed" in page and "resumed where it stopped" in page
 
     def test_a_worker_that_died_recording_the_progress_leaves_the_invoice_undone_too(
         self, site_a, admin_user, issue_counting, monkeypatch
