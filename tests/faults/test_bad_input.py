@@ -158,6 +158,38 @@ def test_fuzzed_token_routes_never_fail_and_write_nothing(client, target):
 
 
 @pytest.mark.fuzz
+def test_fuzzed_pay_forms_never_fail_and_write_nothing(client, target):
+    """The forms' own fields, posted on the real link (and near misses of it), with junk values:
+    the cases that reach the views' parsing, which random bodies above rarely do."""
+    _invoice, real = target
+    before = state()
+    answers = []
+
+    @fuzz_settings(max_examples=300, **FUZZ)
+    @given(
+        token=st.one_of(st.just(real), st.just(real), tokens(real)),
+        suffix=st.sampled_from(["card/", "card/confirm-offline/", "credit/", "fresh-link/", "api"]),
+        form=form_bodies,
+        query=st.text(max_size=40),
+    )
+    def post(token, suffix, form, query):
+        if suffix == "api":
+            url, body, content_type = PAY_API.format(quote(token, safe="")), json.dumps(form), "application/json"
+        else:
+            url, body, content_type = path(token, suffix), urlencode(form), "application/x-www-form-urlencoded"
+        response = client.generic(
+            "POST", f"{url}?q={quote(query)}", body.encode(), content_type=content_type, HTTP_HOST="acme.test"
+        )
+        answers.append(response.status_code)
+        assert response.status_code < 500, (url, form, response.status_code)
+
+    post()
+    assert state() == before
+    # Most reached the views: refusals (400, 409) of a real link, not only 404s.
+    assert sum(status in (400, 409) for status in answers) > 100
+
+
+@pytest.mark.fuzz
 def test_fuzzed_webhook_deliveries_are_refused_and_write_nothing(client, target, settings):
     settings.STRIPE_WEBHOOK_SECRET = STRIPE_WEBHOOK_SECRET
     before = state()
