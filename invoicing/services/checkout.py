@@ -2,6 +2,7 @@
 check the one the browser comes back with. The browser's word never counts; Stripe's does."""
 
 import logging
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -24,6 +25,7 @@ from .payments import PaymentResult
 logger = logging.getLogger(__name__)
 
 Status = CardPayment.Status
+STRIPE_ID = re.compile(r"[A-Za-z0-9_]{1,255}")
 # Intents that the customer can still complete in the browser.
 CONFIRMABLE = frozenset({Status.REQUIRES_PAYMENT_METHOD, Status.REQUIRES_CONFIRMATION, Status.REQUIRES_ACTION})
 
@@ -189,11 +191,15 @@ MESSAGES = {
 
 
 def _own_card_payment(invoice, intent_id):
-    card_payment = (
-        CardPayment.objects.select_related("invoice__site", "payment")
-        .filter(invoice=invoice, intent_id=intent_id or "")
-        .first()
-    )
+    # Stripe's ids are letters, digits and underscores. Anything else is nobody's intent, and is
+    # never sent to the database: PostgreSQL refuses a NUL byte in a query (a 500, not a refusal).
+    card_payment = None
+    if STRIPE_ID.fullmatch(intent_id or ""):
+        card_payment = (
+            CardPayment.objects.select_related("invoice__site", "payment")
+            .filter(invoice=invoice, intent_id=intent_id)
+            .first()
+        )
     if card_payment is None:
         logger.warning("A payment intent that is not invoice %s's own was ignored", invoice.pk)
         raise PaymentRejected(

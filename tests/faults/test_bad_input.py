@@ -341,3 +341,18 @@ def test_a_thousand_random_tokens_from_one_address_are_stopped(client, target, c
     assert state() == before
     # Another address still opens the real link: the limit is per address, not a lockout of all.
     assert client.get(path(real), HTTP_HOST="acme.test", REMOTE_ADDR="198.51.100.7").status_code == 200
+
+
+def test_a_nul_byte_in_an_intent_id_is_refused_not_a_500(client, target):
+    """Found by the fuzzing on PostgreSQL, which refuses a NUL byte in a query: Stripe's return URL
+    (in production) and the offline confirmation are both refused like any id not of this invoice.
+    On SQLite it passes either way; CI runs it on PostgreSQL too."""
+    _invoice, real = target
+    before = state()
+    returned = client.get(path(real, "return/") + "?payment_intent=pi_%00x", HTTP_HOST="acme.test")
+    confirmed = client.post(
+        path(real, "card/confirm-offline/"), {"intent_id": "pi_\x00", "card_id": "card_x"}, HTTP_HOST="acme.test"
+    )
+    assert returned.status_code == 400 and "does not belong to invoice" in returned.content.decode()
+    assert confirmed.status_code == 409
+    assert state() == before
