@@ -50,19 +50,16 @@ After ``start()``:
     ``timings``         seconds taken: database, web, setup (seeding), start (in all), stop
 
 Settings are ``site_config.settings.production`` with what it needs from the environment; the
-email backend is ``tests.stack.SinkEmailBackend`` (Django's SMTP backend, pointed at the sink by
+email backend is ``tests.smtp_sink.SinkEmailBackend`` (Django's SMTP backend, pointed at the sink by
 ``STACK_SMTP_PORT``), since the project's settings read no SMTP host or port.
 
+The mail server is ``tests/smtp_sink.py``; the throwaway database, ``tests/throwaway_postgres.py``.
 Run ``python -m tests.stack`` to start a stack with the demo data and keep it up until Ctrl-C.
 """
 
 import atexit
 import contextlib
-import email.parser
-import email.policy
-import hashlib
 import importlib
-import importlib.metadata
 import json
 import os
 import secrets
@@ -73,19 +70,23 @@ import sys
 import tempfile
 import threading
 import time
-from collections import Counter
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import requests
-from django.core.mail.backends.smtp import EmailBackend as SmtpEmailBackend
 
 from tests.localstripe import LocalStripe, free_port
+from tests.smtp_sink import SinkEmailBackend, SmtpSink  # noqa: F401 - SinkEmailBackend: part of the API
+from tests.throwaway_postgres import (
+    PostgresFailed,
+    create_migrated_database,
+    database_url,
+    drop_database,
+    server_url,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 STARTUP_SECONDS = 120
 STOP_SECONDS = 10
-DEFAULT_POSTGRES = "postgres://root@127.0.0.1:5432/"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
 ADMIN_USERNAME = "admin"
 # localstripe, without writing its whole state to /tmp/localstripe.pickle after each write: that
@@ -101,75 +102,6 @@ DROPPED_ENV = ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "PYTEST_XDIST_WORKER", 
 
 class StackFailed(RuntimeError):
     pass
-
-
-# Email -----------------------------------------------------------------------------------------
-
-
-class SinkEmailBackend(SmtpEmailBackend):
-    """Django's SMTP backend, sending to the stack's SMTP sink on ``STACK_SMTP_PORT``."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("host", "127.0.0.1")
-        kwargs.setdefault("port", int(os.environ["STACK_SMTP_PORT"]))
-        kwargs.setdefault("use_tls", False)
-        kwargs.setdefault("use_ssl", False)
-        super().__init__(**kwargs)
-
-
-class SmtpSink:
-    """A local SMTP server (aiosmtpd) that keeps what arrives: each message's Message-ID,
-    recipients and subject (not its body, so that 1,000 emails with PDFs stay small)."""
-
-    def __init__(self):
-        self.messages = []  # (message_id, recipients, subject), in order of arrival
-        self.arrival_times = []  # time.perf_counter() of each, in the same order
-        self._lock = threading.Lock()
-        self._controller = None
-        self.port = None
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's handler API
-        headers = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(envelope.content)
-        with self._lock:
-            self.messages.append((headers["Message-ID"], tuple(envelope.rcpt_tos), headers["Subject"] or ""))
-            self.arrival_times.append(time.perf_counter())
-        return "250 Message accepted for delivery"
-
-    def start(self):
-        from aiosmtpd.controller import Controller
-
-        self.port = free_port()
-        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
-        self._controller.start()
-        return self
-
-    def stop(self):
-        if self._controller is not None:
-            self._controller.stop()
-            self._controller = None
-
-    def count(self):
-        with self._lock:
-            return len(self.messages)
-
-    def by_message_id(self):
-        """How many times each Message-ID arrived."""
-        with self._lock:
-            return Counter(message_id for message_id, _recipients, _subject in self.messages)
-
-    def by_recipient(self):
-        with self._lock:
-            return Counter(recipient for _id, recipients, _subject in self.messages for recipient in recipients)
-
-    def wait_for(self, count, *, seconds=60, settle=0.0):
-        """Wait until ``count`` messages have arrived, then ``settle`` seconds more (for any extra
-        one to show up). Returns how many arrived."""
-        deadline = time.monotonic() + seconds
-        while self.count() < count and time.monotonic() < deadline:
-            time.sleep(0.05)
-        if settle:
-            time.sleep(settle)
-        return self.count()
 
 
 # Processes -------------------------------------------------------------------------------------
@@ -226,52 +158,6 @@ def _tail(text, lines=60):
     return "\n".join(text.splitlines()[-lines:])
 
 
-# PostgreSQL ------------------------------------------------------------------------------------
-
-
-def _server_url(postgres):
-    if postgres:
-        return postgres
-    if os.environ.get("STACK_POSTGRES_URL"):
-        return os.environ["STACK_POSTGRES_URL"]
-    database_url = os.environ.get("DATABASE_URL", "")
-    if database_url.startswith(("postgres://", "postgresql://")):
-        parts = urlsplit(database_url)
-        return f"{parts.scheme}://{parts.netloc}/"
-    return DEFAULT_POSTGRES
-
-
-def _pg_env(server):
-    parts = urlsplit(server)
-    env = {**os.environ, "PGHOST": parts.hostname or "127.0.0.1", "PGPORT": str(parts.port or 5432)}
-    if parts.username:
-        env["PGUSER"] = parts.username
-    if parts.password:
-        env["PGPASSWORD"] = parts.password
-    env.pop("PGDATABASE", None)
-    return env
-
-
-def _pg(server, *args, check=True):
-    result = subprocess.run(
-        [str(arg) for arg in args], env=_pg_env(server), capture_output=True, text=True, timeout=120
-    )
-    if check and result.returncode:
-        raise StackFailed(f"{' '.join(map(str, args))} failed: {result.stderr.strip()}")
-    return result
-
-
-def _migrations_fingerprint():
-    """What the schema after ``migrate`` depends on: our migration files and the installed packages."""
-    digest = hashlib.sha256()
-    for path in sorted(REPO.glob("*/migrations/*.py")):
-        digest.update(f"{path.relative_to(REPO)}\0".encode())
-        digest.update(path.read_bytes())
-    packages = sorted(f"{dist.metadata['Name']}=={dist.version}" for dist in importlib.metadata.distributions())
-    digest.update("\n".join(packages).encode())
-    return digest.hexdigest()[:16]
-
-
 # The stack -------------------------------------------------------------------------------------
 
 
@@ -294,14 +180,14 @@ class Stack:
         self.web, self.web_workers, self.task_workers = web, web_workers, task_workers
         self.seed, self.seed_args = seed, tuple(seed_args)
         self.extra_env = dict(env or {})
-        self.server = _server_url(postgres)
+        self.server = server_url(postgres)
         self.redis_url = redis or os.environ.get("STACK_REDIS_URL", DEFAULT_REDIS)
         self.gunicorn_args = tuple(gunicorn_args)
         self.seed_seconds = seed_seconds
         self.timings = {}
         self.run_id = f"{name}_{os.getpid()}_{secrets.token_hex(4)}".lower()
         self.database = self.run_id
-        self.database_url = f"{self.server.rstrip('/')}/{self.database}"
+        self.database_url = database_url(self.server, self.database)
         self.key_prefix = f"{self.run_id}"
         self.webhook_secret = f"whsec_{secrets.token_hex(16)}"
         self.admin_password = secrets.token_urlsafe(16)
@@ -427,7 +313,7 @@ class Stack:
                 "STRIPE_API_BASE": stripe_url,
                 "STRIPE_WEBHOOK_SECRET": self.webhook_secret,
                 "LOCALSTRIPE_URL": stripe_url,
-                "EMAIL_BACKEND": "tests.stack.SinkEmailBackend",
+                "EMAIL_BACKEND": "tests.smtp_sink.SinkEmailBackend",
                 "STACK_SMTP_PORT": str(self.smtp.port),
                 "DEFAULT_FROM_EMAIL": "billing@example.com",
                 "STATIC_ROOT": str(self.log_dir / "static"),
@@ -481,39 +367,17 @@ class Stack:
             time.sleep(0.05)
 
     def _create_database(self):
-        """A copy of a migrated template database, made once per set of migrations and packages
-        (``migrate`` from scratch takes about 17 s here; a copy, under a second)."""
-        template = f"stack_template_{_migrations_fingerprint()}"
-        built = False
-        for attempt in range(20):
-            created = _pg(self.server, "createdb", "-T", template, self.database, check=False)
-            if created.returncode == 0:
-                self._database_created = True
-                return
-            if "does not exist" in created.stderr and not built:
-                self._build_template(template)
-                built = True
-                continue
-            # Refused while another session is connected to the template (a concurrent copy).
-            time.sleep(0.2 + attempt * 0.1)
-        raise StackFailed(f"createdb -T {template} {self.database} failed: {created.stderr.strip()}")
+        def migrate(url):
+            process = self._spawn(
+                "migrate", [sys.executable, "manage.py", "migrate", "--noinput"], env={**self.env, "DATABASE_URL": url}
+            )
+            self._finish(process, time.monotonic() + STARTUP_SECONDS)
 
-    def _build_template(self, template):
-        building = f"{template}_{secrets.token_hex(3)}"
-        _pg(self.server, "createdb", building)
-        env = {**self.env, "DATABASE_URL": f"{self.server.rstrip('/')}/{building}"}
         try:
-            migrate = self._spawn("migrate", [sys.executable, "manage.py", "migrate", "--noinput"], env=env)
-            self._finish(migrate, time.monotonic() + STARTUP_SECONDS)
-        except BaseException:
-            _pg(self.server, "dropdb", "--if-exists", "--force", building, check=False)
-            raise
-        # Whoever renames first publishes the template; a concurrent builder drops its own.
-        renamed = _pg(
-            self.server, "psql", "-d", "postgres", "-c", f"ALTER DATABASE {building} RENAME TO {template}", check=False
-        )
-        if renamed.returncode:
-            _pg(self.server, "dropdb", "--if-exists", building, check=False)
+            create_migrated_database(self.server, self.database, migrate=migrate)
+        except PostgresFailed as failure:
+            raise StackFailed(str(failure)) from failure
+        self._database_created = True
 
     # Using -------------------------------------------------------------------------------------
 
@@ -598,7 +462,7 @@ class Stack:
         if self.smtp is not None:
             self.smtp.stop()
         if self._database_created:
-            _pg(self.server, "dropdb", "--if-exists", "--force", self.database, check=False)
+            drop_database(self.server, self.database)
         self._delete_cache_keys()
         self.timings["stop"] = time.monotonic() - started
         if self.log_dir is not None:
