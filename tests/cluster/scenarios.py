@@ -197,6 +197,11 @@ def tally_emails(invoice_ids):
         ),
         "attempts": EmailAttempt.objects.filter(email__kind="invoice", email__invoice_id__in=invoice_ids).count(),
         "job": job and {"status": job.status, "succeeded": job.succeeded, "failed": job.failed, "total": job.total},
+        # How long the job took to issue and queue the emails (a worker does it, invoice by invoice).
+        "job_seconds": job
+        and job.finished_at
+        and job.started_at
+        and (job.finished_at - job.started_at).total_seconds(),
         "deliveries_by_worker": workers,
     }
 
