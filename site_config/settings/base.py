@@ -143,6 +143,9 @@ CACHES = {
 # Email: anymail picks the ESP in production; dev writes to the console.
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "billing@example.com")
+# Seconds an SMTP server may keep a worker waiting: without a timeout, one that never answers holds
+# the worker forever (the lease sweep takes the email back, but the worker stays stuck).
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
 ANYMAIL = {}
 if os.environ.get("ANYMAIL_ESP_API_KEY"):
     ANYMAIL[os.environ.get("ANYMAIL_ESP_SETTING", "POSTMARK_SERVER_TOKEN")] = os.environ["ANYMAIL_ESP_API_KEY"]
