@@ -139,6 +139,10 @@ CACHES = {
         "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", ""),
     }
 }
+if "redis" in CACHES["default"]["BACKEND"].lower():
+    # A Redis that hangs costs a request a few of these, not minutes (see invoicing/cache.py).
+    redis_timeout = float(os.environ.get("CACHE_SOCKET_TIMEOUT", "0.5"))
+    CACHES["default"]["OPTIONS"] = {"socket_connect_timeout": redis_timeout, "socket_timeout": redis_timeout}
 
 # Email: anymail picks the ESP in production; dev writes to the console.
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
