@@ -321,6 +321,7 @@ class Stack:
                 "INVOICING_EXPORTS_ROOT": str(self.log_dir / "exports"),
                 "WAGTAILADMIN_BASE_URL": "http://localhost",
                 "STACK_ADMIN_PASSWORD": self.admin_password,
+                "DEMO_ADMIN_PASSWORD": self.admin_password,  # seed_demo sets the admin's password too
                 "STACK_RESULT": str(self.log_dir / "setup.json"),
             }
         )
