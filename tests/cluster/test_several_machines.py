@@ -56,7 +56,8 @@ def workload(cluster):
         )
         bulk_seconds, again = bulk.result()
     assert again == DRAFTS
-    arrived = cluster.smtp.wait_for(PAID + DRAFTS, seconds=90, settle=1.0)
+    # Returns as soon as all are in; the bound is for a machine busy with the rest of the suite.
+    arrived = cluster.smtp.wait_for(PAID + DRAFTS, seconds=180, settle=1.0)
     print(f"stack {cluster.timings}; storm {scenarios.summary(storm)}; bulk POST {bulk_seconds:.2f} s")
     tally = cluster.call("tests.cluster.scenarios:tally_cluster", paid["invoices"], drafts)
     return {"storm": storm, "bulk_seconds": bulk_seconds, "arrived": arrived, **tally}
