@@ -71,15 +71,12 @@ def _hit(key, limit, now):
     window = int(now // WINDOW_SECONDS)
     cache_key = f"invoicing:ratelimit:{key}:{window}"
     cache = caches[invoicing_settings.INVOICING_RATE_LIMIT_CACHE]
-    # add() then incr(): atomic on Redis and Memcached, so concurrent hosts never lose a count.
-    if cache.add(cache_key, 1, timeout=WINDOW_SECONDS + 1):
-        count = 1
-    else:
-        try:
-            count = cache.incr(cache_key)
-        except ValueError:  # expired between add() and incr()
-            cache.add(cache_key, 1, timeout=WINDOW_SECONDS + 1)
-            count = 1
+    # incr(), else add(): each atomic on Redis and Memcached, so concurrent hosts never lose a count;
+    # the window's first request misses, and every later one (the common case) costs one incr().
+    try:
+        count = cache.incr(cache_key)
+    except ValueError:  # the window's first request, or its key just expired
+        count = 1 if cache.add(cache_key, 1, timeout=WINDOW_SECONDS + 1) else cache.incr(cache_key)
     if count <= limit:
         return None
     return max(1, int((window + 1) * WINDOW_SECONDS - now + 0.999))
