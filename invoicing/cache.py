@@ -16,71 +16,47 @@ costs a request a second, not minutes.
 """
 
 import logging
+from functools import wraps
 
-from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache
 
 logger = logging.getLogger(__name__)
 
 
-def _unreachable(operation, exc):
-    logger.error("Cache unavailable (%s degraded to a miss or a dropped write): %r", operation, exc)
+def _fail_soft(name, outage_answer):
+    """``RedisCache.<name>``, answering ``outage_answer(*args)`` (a miss, a dropped write) when Redis
+    cannot be reached, with an error logged."""
+    redis_method = getattr(RedisCache, name)
+
+    @wraps(redis_method)
+    def method(self, *args, **kwargs):
+        try:
+            return redis_method(self, *args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - redis-py's errors and socket errors alike
+            logger.error("Cache unavailable (%s degraded to a miss or a dropped write): %r", name, exc)
+            return outage_answer(*args, **kwargs)
+
+    return method
+
+
+def _nothing(*args, **kwargs):
+    return None
+
+
+def _false(*args, **kwargs):
+    return False
 
 
 class FailSoftRedisCache(RedisCache):
-    def get(self, key, default=None, version=None):
-        try:
-            return super().get(key, default, version)
-        except Exception as exc:  # noqa: BLE001 - redis-py's errors and socket errors alike
-            _unreachable("get", exc)
-            return default
-
-    def get_many(self, keys, version=None):
-        try:
-            return super().get_many(keys, version)
-        except Exception as exc:  # noqa: BLE001
-            _unreachable("get_many", exc)
-            return {}
-
-    def has_key(self, key, version=None):
-        try:
-            return super().has_key(key, version)
-        except Exception as exc:  # noqa: BLE001
-            _unreachable("has_key", exc)
-            return False
-
-    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
-        try:
-            super().set(key, value, timeout, version)
-        except Exception as exc:  # noqa: BLE001
-            _unreachable("set", exc)
-
-    def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
-        try:
-            return super().set_many(data, timeout, version)
-        except Exception as exc:  # noqa: BLE001
-            _unreachable("set_many", exc)
-            return list(data)
-
-    def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
-        try:
-            return super().touch(key, timeout, version)
-        except Exception as exc:  # noqa: BLE001
-            _unreachable("touch", exc)
-            return False
-
+    get = _fail_soft("get", lambda key, default=None, version=None: default)
+    get_many = _fail_soft("get_many", lambda *args, **kwargs: {})
+    has_key = _fail_soft("has_key", _false)
+    set = _fail_soft("set", _nothing)
+    # Every key failed: Django's answer for keys it could not set.
+    set_many = _fail_soft("set_many", lambda data, *args, **kwargs: list(data))
+    touch = _fail_soft("touch", _false)
     # Deleting is how a changed value is invalidated (Wagtail drops its site root paths when a
     # site changes): a delete that cannot reach Redis is logged, and the stale value lives at most
     # its timeout once Redis is back. Raising would fail the admin's save for a cache.
-    def delete(self, key, version=None):
-        try:
-            return super().delete(key, version)
-        except Exception as exc:  # noqa: BLE001
-            _unreachable("delete", exc)
-            return False
-
-    def delete_many(self, keys, version=None):
-        try:
-            super().delete_many(keys, version)
-        except Exception as exc:  # noqa: BLE001
-            _unreachable("delete_many", exc)
+    delete = _fail_soft("delete", _false)
+    delete_many = _fail_soft("delete_many", _nothing)
