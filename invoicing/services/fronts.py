@@ -26,7 +26,7 @@ from django.db import transaction
 from django.http.request import split_domain_port
 from wagtail.models import Site
 
-from ..models import BillingAccountPage, InvoiceEmailTemplatePage, PayPage
+from ..models import InvoiceEmailTemplatePage, PayPage
 from ..settings import BillingSettings
 
 logger = logging.getLogger(__name__)
@@ -46,14 +46,9 @@ class Front:
     pay_page: PayPage | None
     # The pay page's view restrictions (its own and its ancestors'), as Wagtail would query them.
     pay_page_restrictions: tuple
-    account_page: BillingAccountPage | None
     branding: InvoiceEmailTemplatePage | None
     logo: object  # the branding logo's rendition for the pages, or None
     billing: BillingSettings
-
-    @property
-    def pay_page_path(self):
-        return self.pay_page.path_on(self.site) if self.pay_page else None
 
 
 def front_for_request(request):
@@ -89,7 +84,6 @@ def build_front(site):
         site=site,
         pay_page=pay_page,
         pay_page_restrictions=tuple(pay_page.get_view_restrictions()) if pay_page else (),
-        account_page=BillingAccountPage.for_site(site),
         branding=branding,
         logo=branding.page_logo() if branding else None,
         billing=BillingSettings.for_site(site),
