@@ -28,6 +28,7 @@ from wagtail.models import Site
 
 from ..models import InvoiceEmailTemplatePage, PayPage
 from ..settings import BillingSettings
+from .tokens import pay_page_for_site
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ def _front_for_request(request):
 
 
 def build_front(site):
-    pay_page = PayPage.objects.live().descendant_of(site.root_page, inclusive=True).first()
+    pay_page = pay_page_for_site(site)
     branding = InvoiceEmailTemplatePage.for_site(site)
     return Front(
         site=site,
