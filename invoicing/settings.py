@@ -10,6 +10,7 @@ from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 
 from .core.money import CURRENCY_CHOICES
 from .core.number_format import validate_number_format, validate_number_prefix
+from .core.reminder_steps import REMINDER_STEPS, STEPS_BY_KEY
 
 LOCALE_CHOICES = [
     ("en_US", "English (United States)"),
@@ -29,6 +30,10 @@ LATE_CARD_PAYMENT_CHOICES = [
     ("credit", _("Keep it as the client's account credit")),
     ("refund", _("Refund it to the card")),
 ]
+
+
+def reminder_step_field(key, *, default=False):
+    return models.BooleanField(STEPS_BY_KEY[key].label, default=default)
 
 
 @register_setting(icon="doc-full")
@@ -61,10 +66,19 @@ class BillingSettings(BaseSiteSetting):
     sender_email = models.EmailField(_("sender email"), blank=True)
     reply_to = models.EmailField(_("reply-to"), blank=True)
 
+    # The reminder steps (core.reminder_steps), each on or off; by default, as before steps
+    # existed: the day after the due date, then every 7 days.
+    remind_before_7 = reminder_step_field("before_7")
+    remind_before_3 = reminder_step_field("before_3")
+    remind_on_due = reminder_step_field("on_due")
+    remind_after_1 = reminder_step_field("after_1", default=True)
+    remind_after_7 = reminder_step_field("after_7")
+    remind_after_14 = reminder_step_field("after_14")
+    remind_after_30 = reminder_step_field("after_30")
     reminder_interval_days = models.PositiveSmallIntegerField(
-        _("remind overdue invoices every (days)"),
+        _("then remind every (days)"),
         default=7,
-        help_text=_("A reminder goes out once an invoice is overdue, then again after this many days. 0: never."),
+        help_text=_("After the last step that is on, remind again every this many days until paid. 0: never."),
     )
     locale = models.CharField(
         _("locale"),
@@ -118,9 +132,16 @@ class BillingSettings(BaseSiteSetting):
                 FieldPanel("number_format"),
                 FieldPanel("payment_terms_days"),
                 FieldPanel("link_lifetime_days"),
-                FieldPanel("reminder_interval_days"),
             ],
             heading=_("Invoices"),
+        ),
+        MultiFieldPanel(
+            [*(FieldPanel(f"remind_{step.key}") for step in REMINDER_STEPS), FieldPanel("reminder_interval_days")],
+            heading=_("Reminders"),
+            help_text=_(
+                "Each step that is on is emailed once per open invoice, with its wording from the Invoice emails "
+                "page. After downtime only the latest missed step goes out."
+            ),
         ),
         MultiFieldPanel(
             [FieldPanel("locale"), FieldPanel("paper_size"), FieldPanel("payment_instructions")],
@@ -161,3 +182,8 @@ class BillingSettings(BaseSiteSetting):
     @property
     def account_idle_time(self):
         return timedelta(minutes=self.account_idle_minutes)
+
+    @property
+    def reminder_steps(self):
+        """The steps that are on, earliest first."""
+        return [step for step in REMINDER_STEPS if getattr(self, f"remind_{step.key}")]

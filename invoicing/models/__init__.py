@@ -3,6 +3,7 @@
 from ..settings import BillingSettings
 from .access import SiteBillingAccess
 from .accounts import SignInLink
+from .autocharge import AutoCharge, SavedCard
 from .clients import Client
 from .events import InvoiceEvent
 from .invoices import Invoice, InvoiceLine, PaymentLink
@@ -12,9 +13,12 @@ from .numbering import InvoiceSequence
 from .outbox import EmailAttempt, OutboundEmail
 from .pages import BillingAccountPage, InvoiceEmailTemplatePage, PayPage
 from .payments import CreditEntry, Payment, PaymentMethod, Refund
+from .recurring import InvoiceTemplate, InvoiceTemplateLine, RecurringSchedule
+from .reminders import InvoiceReminder
 from .stripe import CardPayment, StripeEvent
 
 __all__ = [
+    "AutoCharge",
     "BillingAccountPage",
     "BillingLogEntry",
     "BillingSettings",
@@ -27,13 +31,18 @@ __all__ = [
     "InvoiceEmailTemplatePage",
     "InvoiceEvent",
     "InvoiceLine",
+    "InvoiceReminder",
+    "InvoiceTemplate",
+    "InvoiceTemplateLine",
     "InvoiceSequence",
     "OutboundEmail",
     "Payment",
     "PaymentLink",
     "PaymentMethod",
     "PayPage",
+    "RecurringSchedule",
     "Refund",
+    "SavedCard",
     "SignInLink",
     "SiteBillingAccess",
     "StripeEvent",

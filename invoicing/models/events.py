@@ -30,6 +30,12 @@ class InvoiceEvent(models.Model):
         LINK_ISSUED = "link_issued", _("Payment link issued")
         LINK_ROTATED = "link_rotated", _("Payment link rotated")
         LINK_REVOKED = "link_revoked", _("Payment link revoked")
+        REMINDER_SKIPPED = "reminder_skipped", _("Reminder step skipped")
+        REMINDERS_PAUSED = "reminders_paused", _("Reminders paused")
+        REMINDERS_RESUMED = "reminders_resumed", _("Reminders resumed")
+        AUTO_CHARGE_SCHEDULED = "auto_charge_scheduled", _("Automatic charge scheduled")
+        AUTO_CHARGE_FAILED = "auto_charge_failed", _("Automatic charge failed")
+        AUTO_CHARGE_GAVE_UP = "auto_charge_gave_up", _("Automatic charge given up")
 
     invoice = models.ForeignKey("invoicing.Invoice", on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=32, choices=Kind.choices)

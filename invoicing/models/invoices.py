@@ -48,6 +48,20 @@ class Invoice(ScaledToCurrency, ClusterableModel):
     due_date = models.DateField(_("due date"), null=True, blank=True)
     allow_partial_payments = models.BooleanField(_("allow partial payments"), default=False)
 
+    # Set on the invoices a recurring schedule creates: one per schedule and period.
+    schedule = models.ForeignKey(
+        "invoicing.RecurringSchedule",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="invoices",
+        editable=False,
+        verbose_name=_("recurring schedule"),
+    )
+    period_start = models.DateField(_("period start"), null=True, blank=True, editable=False)
+    period_end = models.DateField(_("period end"), null=True, blank=True, editable=False)
+    reminders_paused = models.BooleanField(_("reminders paused"), default=False, editable=False)
+
     status = models.CharField(
         _("status"), max_length=16, choices=InvoiceStatus.choices, default=InvoiceStatus.DRAFT, editable=False
     )
@@ -94,6 +108,12 @@ class Invoice(ScaledToCurrency, ClusterableModel):
                 fields=["site", "number"], condition=~models.Q(number=""), name="invoicing_unique_number_per_site"
             ),
             models.CheckConstraint(condition=models.Q(amount_paid__gte=0), name="invoicing_amount_paid_not_negative"),
+            # A recurring run, repeated, concurrent or catching up, creates each period's invoice once.
+            models.UniqueConstraint(
+                fields=["schedule", "period_start"],
+                condition=models.Q(schedule__isnull=False),
+                name="invoicing_one_invoice_per_schedule_period",
+            ),
         ]
         indexes = [models.Index(fields=["site", "status", "due_date"])]
         verbose_name = _("invoice")
@@ -151,8 +171,9 @@ class Invoice(ScaledToCurrency, ClusterableModel):
         return self.status == InvoiceStatus.OPEN and self.amount_paid > 0
 
 
-class InvoiceLine(Orderable):
-    invoice = ParentalKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+class LineFields(models.Model):
+    """What a line of an invoice, or of an invoice template, says."""
+
     description = models.CharField(_("description"), max_length=500)
     quantity = models.DecimalField(
         _("quantity"),
@@ -170,12 +191,19 @@ class InvoiceLine(Orderable):
         validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
     )
 
-    class Meta(Orderable.Meta):
-        verbose_name = _("line")
-        verbose_name_plural = _("lines")
+    class Meta:
+        abstract = True
 
     def __str__(self):
         return self.description
+
+
+class InvoiceLine(Orderable, LineFields):
+    invoice = ParentalKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("line")
+        verbose_name_plural = _("lines")
 
     @property
     def total(self):

@@ -63,6 +63,24 @@ def button_field(default):
     )
 
 
+def step_subject_field():
+    return models.CharField(
+        _("subject"),
+        max_length=200,
+        blank=True,
+        help_text=_("Empty: the Reminder tab's subject. ") + PLACEHOLDER_HELP,
+    )
+
+
+def step_body_field():
+    return RichTextField(
+        _("body"),
+        features=BODY_FEATURES,
+        blank=True,
+        help_text=_("Empty: the Reminder tab's body. ") + PLACEHOLDER_HELP,
+    )
+
+
 @dataclass(frozen=True)
 class Wording:
     subject: str
@@ -97,6 +115,21 @@ class InvoiceEmailTemplatePage(Page):
         "<p>Hello {client_name},</p><p>Invoice {invoice_number} still has {amount_due} to pay.</p>"
     )
     reminder_button_label = button_field("Pay now")
+    # Each reminder step's own wording (core.reminder_steps); empty parts fall back to the above.
+    reminder_before_7_subject = step_subject_field()
+    reminder_before_7_body = step_body_field()
+    reminder_before_3_subject = step_subject_field()
+    reminder_before_3_body = step_body_field()
+    reminder_on_due_subject = step_subject_field()
+    reminder_on_due_body = step_body_field()
+    reminder_after_1_subject = step_subject_field()
+    reminder_after_1_body = step_body_field()
+    reminder_after_7_subject = step_subject_field()
+    reminder_after_7_body = step_body_field()
+    reminder_after_14_subject = step_subject_field()
+    reminder_after_14_body = step_body_field()
+    reminder_after_30_subject = step_subject_field()
+    reminder_after_30_body = step_body_field()
     receipt_subject = subject_field("Receipt for invoice {invoice_number}")
     receipt_preheader = preheader_field("Thank you for your payment")
     receipt_body = body_field("<p>Hello {client_name},</p><p>Thank you: we have received your payment.</p>")
