@@ -6,8 +6,9 @@ class EmailKind(models.TextChoices):
     INVOICE = "invoice", _("New invoice")
     REMINDER = "reminder", _("Reminder")
     RECEIPT = "receipt", _("Receipt")
+    CHARGE_FAILED = "charge_failed", _("Card charge failed")
 
 
 # These carry the pay link (and its button); a receipt carries none, because raw tokens are
 # never stored and a receipt must not replace the link the client already has.
-KINDS_WITH_PAY_LINK = frozenset({EmailKind.INVOICE, EmailKind.REMINDER})
+KINDS_WITH_PAY_LINK = frozenset({EmailKind.INVOICE, EmailKind.REMINDER, EmailKind.CHARGE_FAILED})

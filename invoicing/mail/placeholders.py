@@ -22,6 +22,7 @@ PLACEHOLDERS = {
     "description": _("the invoice description"),
     "website_name": _("the website's name"),
     "pay_link": _("the payment link (new invoices and reminders only)"),
+    "failure_reason": _("why the saved card could not be charged (failed card charges only)"),
 }
 
 # Anything in single braces, so that typos such as {client_nme} and attempts such as

@@ -133,6 +133,13 @@ class InvoiceEmailTemplatePage(Page):
     receipt_subject = subject_field("Receipt for invoice {invoice_number}")
     receipt_preheader = preheader_field("Thank you for your payment")
     receipt_body = body_field("<p>Hello {client_name},</p><p>Thank you: we have received your payment.</p>")
+    charge_failed_subject = subject_field("We could not charge your card for invoice {invoice_number}")
+    charge_failed_preheader = preheader_field("{amount_due} is still open")
+    charge_failed_body = body_field(
+        "<p>Hello {client_name},</p><p>We tried to charge your saved card for invoice {invoice_number}, "
+        "and it did not go through: {failure_reason}</p><p>Please pay with the link below.</p>"
+    )
+    charge_failed_button_label = button_field("Pay now")
 
     branding_panels = [
         FieldPanel("title"),
