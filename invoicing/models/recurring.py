@@ -1,5 +1,6 @@
 """Invoice templates (presets for new invoices) and the recurring schedules that use them."""
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -8,7 +9,22 @@ from modelcluster.models import ClusterableModel
 from wagtail.models import Orderable
 
 from ..core.money import CURRENCY_CHOICES
+from ..core.periods import Cadence
+from ..mail.placeholders import unknown_placeholders
 from .invoices import LineFields
+
+# The placeholders a template may hold, filled per period by a recurring schedule.
+PERIOD_PLACEHOLDERS = frozenset({"period_start", "period_end", "period_label"})
+
+
+def refuse_unknown_placeholders(text):
+    unknown = unknown_placeholders(text, allowed=PERIOD_PLACEHOLDERS)
+    if unknown:
+        raise ValidationError(
+            _("Unknown placeholders: %(unknown)s. You can use {period_start}, {period_end} and {period_label}."),
+            params={"unknown": ", ".join(unknown)},
+            code="unknown_placeholder",
+        )
 
 
 class InvoiceTemplate(ClusterableModel):
@@ -51,9 +67,29 @@ class InvoiceTemplate(ClusterableModel):
     def __str__(self):
         return self.name
 
+    def clean(self):
+        super().clean()
+        errors = {}
+        for name in ("title", "description"):
+            try:
+                refuse_unknown_placeholders(getattr(self, name))
+            except ValidationError as exc:
+                errors[name] = exc
+        if self.client_id and self.site_id and self.client.site_id != self.site_id:
+            errors["client"] = _("This client belongs to another website.")
+        if errors:
+            raise ValidationError(errors)
+
 
 class InvoiceTemplateLine(Orderable, LineFields):
     template = ParentalKey(InvoiceTemplate, on_delete=models.CASCADE, related_name="lines")
+
+    def clean(self):
+        super().clean()
+        try:
+            refuse_unknown_placeholders(self.description)
+        except ValidationError as exc:
+            raise ValidationError({"description": exc}) from None
 
     class Meta(Orderable.Meta):
         verbose_name = _("template line")
@@ -136,3 +172,26 @@ class RecurringSchedule(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def cadence(self):
+        return Cadence(
+            interval=self.interval,
+            interval_count=self.interval_count,
+            start_date=self.start_date,
+            anchor_day=self.anchor_day,
+        )
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        if self.template_id and self.site_id and self.template.site_id != self.site_id:
+            errors["template"] = _("This template belongs to another website.")
+        if self.client_id and self.site_id and self.client.site_id != self.site_id:
+            errors["client"] = _("This client belongs to another website.")
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            errors["end_date"] = _("The end date cannot be before the start date.")
+        if self.anchor_day is not None and self.interval == self.Interval.WEEK:
+            errors["anchor_day"] = _("Weekly schedules start each period on the start date's weekday; leave it empty.")
+        if errors:
+            raise ValidationError(errors)
