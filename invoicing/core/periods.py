@@ -107,11 +107,3 @@ class Cadence:
         while True:
             yield self.period(index)
             index += 1
-
-    def period_on(self, day):
-        """The period that contains ``day``, or ``None`` before the first period."""
-        if day < self.start(0):
-            return None
-        for period in self.periods():
-            if period.end >= day:
-                return period
