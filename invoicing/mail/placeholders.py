@@ -11,6 +11,8 @@ import re
 from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 
+from .kinds import KINDS_WITH_PAY_LINK, EmailKind
+
 PLACEHOLDERS = {
     "client_name": _("the client's name"),
     "invoice_number": _("the invoice number"),
@@ -24,6 +26,17 @@ PLACEHOLDERS = {
     "pay_link": _("the payment link (new invoices and reminders only)"),
     "failure_reason": _("why the saved card could not be charged (failed card charges only)"),
 }
+
+# Placeholders that only some kinds of email can fill; the others may use every placeholder.
+ONLY_IN_KINDS = {
+    "pay_link": KINDS_WITH_PAY_LINK,
+    "failure_reason": frozenset({EmailKind.CHARGE_FAILED}),
+}
+
+
+def allowed_placeholders(kind):
+    return {name: label for name, label in PLACEHOLDERS.items() if kind in ONLY_IN_KINDS.get(name, (kind,))}
+
 
 # Anything in single braces, so that typos such as {client_nme} and attempts such as
 # {x.__class__} or {% load %} are all caught, not only well-formed names.

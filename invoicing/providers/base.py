@@ -38,6 +38,28 @@ class ProviderRefund:
     intent_id: str
 
 
+@dataclass(frozen=True)
+class ProviderCard:
+    """A card saved at the provider for off-session charges: its reference and what the client
+    recognises it by. Never the number."""
+
+    id: str
+    customer: str
+    brand: str
+    last4: str
+    exp_month: int | None
+    exp_year: int | None
+
+
+@dataclass(frozen=True)
+class OffSessionCharge:
+    """The outcome of charging a saved card without the client: the intent when the provider
+    made one (succeeded, requires_action, or declined), and why it did not go through."""
+
+    intent: ProviderIntent | None
+    failure: str = ""
+
+
 class PaymentProvider(ABC):
     name: str
     publishable_key: str
@@ -68,3 +90,30 @@ class PaymentProvider(ABC):
 
     @abstractmethod
     def intent_from_event(self, data: dict) -> ProviderIntent: ...
+
+    # Saved cards and off-session charges (auto-charge).
+
+    @abstractmethod
+    def create_customer(self, *, email, name, metadata, idempotency_key) -> str:
+        """A new customer at the provider for one client of one website; its id."""
+
+    @abstractmethod
+    def save_card(self, customer, payment_method) -> ProviderCard:
+        """Attach ``payment_method`` (made by the provider's browser library) to ``customer`` for
+        future off-session charges."""
+
+    @abstractmethod
+    def create_card_setup(self, *, customer, metadata, idempotency_key) -> tuple[str, str]:
+        """A SetupIntent the browser confirms (``confirmCardSetup``): its id and client secret."""
+
+    @abstractmethod
+    def card_from_setup(self, setup_id) -> ProviderCard | None:
+        """The card a SetupIntent saved, once it succeeded; ``None`` before."""
+
+    @abstractmethod
+    def detach_card(self, payment_method) -> None: ...
+
+    @abstractmethod
+    def charge_saved_card(
+        self, *, customer, payment_method, amount, currency, metadata, idempotency_key
+    ) -> OffSessionCharge: ...

@@ -17,7 +17,14 @@ from django.utils.translation import gettext as _
 from ..conf import LOCALSTRIPE_SECRET_KEY, invoicing_settings
 from ..core.exceptions import PaymentRejected, ProviderUnavailable
 from ..core.money import from_minor_units, round_money, to_minor_units
-from .base import PaymentProvider, ProviderIntent, ProviderRefund, WebhookSignatureInvalid
+from .base import (
+    OffSessionCharge,
+    PaymentProvider,
+    ProviderCard,
+    ProviderIntent,
+    ProviderRefund,
+    WebhookSignatureInvalid,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +92,19 @@ def _received_minor(data):
     if isinstance(charge, dict) and charge.get("status") == "succeeded" and charge.get("captured"):
         return charge["amount"]
     return 0
+
+
+def _card(data):
+    card = data.get("card") or {}
+    customer = data.get("customer") or ""
+    return ProviderCard(
+        id=data["id"],
+        customer=customer if isinstance(customer, str) else customer.get("id", ""),
+        brand=card.get("brand") or "",
+        last4=card.get("last4") or "",
+        exp_month=card.get("exp_month"),
+        exp_year=card.get("exp_year"),
+    )
 
 
 def _signed_at(signature):
@@ -180,6 +200,65 @@ class StripeProvider(PaymentProvider):
         with _calling_stripe("confirm a payment"):
             # Without arguments: localstripe answers confirm(payment_method=...) with a 500.
             return self.intent_from_event(self._stripe.v1.payment_intents.confirm(intent_id).to_dict())
+
+    def create_customer(self, *, email, name, metadata, idempotency_key):
+        params = {"email": email, "name": name, "metadata": metadata}
+        with _calling_stripe("create a customer"):
+            return self._stripe.v1.customers.create(params, {"idempotency_key": idempotency_key}).id
+
+    def save_card(self, customer, payment_method):
+        with _calling_stripe("save a card"):
+            return _card(self._stripe.v1.payment_methods.attach(payment_method, {"customer": customer}).to_dict())
+
+    def create_card_setup(self, *, customer, metadata, idempotency_key):
+        params = {"customer": customer, "usage": "off_session", "payment_method_types": ["card"], "metadata": metadata}
+        with _calling_stripe("start saving a card"):
+            setup = self._stripe.v1.setup_intents.create(params, {"idempotency_key": idempotency_key})
+        return setup.id, setup.client_secret
+
+    def card_from_setup(self, setup_id):
+        with _calling_stripe("read a saved card"):
+            setup = self._stripe.v1.setup_intents.retrieve(setup_id, {"expand": ["payment_method"]}).to_dict()
+        if setup.get("status") != "succeeded" or not isinstance(setup.get("payment_method"), dict):
+            return None
+        return _card(setup["payment_method"])
+
+    def detach_card(self, payment_method):
+        try:
+            with _calling_stripe("remove a saved card"):
+                self._stripe.v1.payment_methods.detach(payment_method)
+        except PaymentRejected:
+            # Already detached (or deleted at Stripe): it can no longer be charged, as wanted.
+            logger.info("Payment method %s was already detached", payment_method)
+
+    def charge_saved_card(self, *, customer, payment_method, amount, currency, metadata, idempotency_key):
+        """Charge a saved card without the client (``off_session``). A decline and a bank asking
+        for authentication are outcomes, not errors: the caller tells the client."""
+        params = {
+            "amount": to_minor_units(amount, currency),
+            "currency": currency.lower(),
+            "customer": customer,
+            "payment_method": payment_method,
+            "payment_method_types": ["card"],
+            "off_session": True,
+            "confirm": True,
+            "metadata": metadata,
+        }
+        try:
+            with _calling_stripe("charge a saved card"):
+                intent = self._stripe.v1.payment_intents.create(params, {"idempotency_key": idempotency_key})
+        except PaymentRejected as exc:
+            card_error = exc.__cause__ if isinstance(exc.__cause__, stripe.CardError) else None
+            if card_error is None:
+                raise
+            # Stripe reports the declined intent with the error; localstripe does not.
+            declined = getattr(card_error.error, "payment_intent", None)
+            intent = self.intent_from_event(declined.to_dict()) if declined else None
+            return OffSessionCharge(intent=intent, failure=exc.message)
+        intent = self.intent_from_event(intent.to_dict())
+        if intent.status == "requires_action":
+            return OffSessionCharge(intent=intent, failure=_("Your bank asks you to confirm this payment yourself."))
+        return OffSessionCharge(intent=intent, failure=intent.failure_message)
 
     def refund_intent(self, intent_id, *, amount, currency, idempotency_key):
         params = {"payment_intent": intent_id, "amount": to_minor_units(amount, currency)}
