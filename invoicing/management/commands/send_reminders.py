@@ -4,7 +4,15 @@ from invoicing.tasks import send_reminders
 
 
 class Command(BaseCommand):
-    help = "Queue reminders for overdue invoices, on each website's schedule. Run daily from cron."
+    help = (
+        "Send the reminder steps that are due, on each website's schedule (Settings → Billing). "
+        "Run daily from cron; running it late or twice sends nothing twice."
+    )
 
     def handle(self, *args, **options):
-        self.stdout.write(f"{send_reminders.call()} reminder(s) queued.")
+        run = send_reminders.call()
+        self.stdout.write(
+            f"{run['sent']} reminder(s) queued, {run['skipped']} earlier step(s) skipped, "
+            f"{run['waiting']} invoice(s) waiting a day after an email of their own, "
+            f"{run['failed']} could not be reminded."
+        )
