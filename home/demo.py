@@ -6,6 +6,8 @@ from decimal import Decimal
 
 from PIL import Image, ImageDraw
 
+from invoicing.core.periods import add_months, month_day
+
 ACME = {
     "hostname": "acme.localhost",
     "site_name": "Acme Corp",
@@ -33,6 +35,16 @@ ACME = {
             "{due_date}. If you have already paid, please ignore this message.</p>"
         ),
         "reminder_button_label": "Settle now",
+        "reminder_before_3_subject": "Coming up: Acme invoice {invoice_number} is due on {due_date}",
+        "reminder_before_3_body": (
+            "<p>Dear {client_name},</p><p>a short note ahead of time: invoice {invoice_number} ({title}) "
+            "is due on {due_date}, with {amount_due} to pay.</p>"
+        ),
+        "reminder_after_30_subject": "Final reminder: Acme invoice {invoice_number} is a month overdue",
+        "reminder_after_30_body": (
+            "<p>Dear {client_name},</p><p>invoice {invoice_number} has been overdue for a month. Please pay "
+            "{amount_due} now, or reply to this email if something is wrong with it.</p>"
+        ),
         "receipt_subject": "Payment received for {invoice_number}, thank you",
         "receipt_preheader": "We received your payment for {title}",
         "receipt_body": (
@@ -53,6 +65,14 @@ ACME = {
         "sender_name": "Acme Billing",
         "sender_email": "billing@acme.localhost",
         "reply_to": "accounts@acme.localhost",
+        # Three days before, on the day, then 7, 14 and 30 days after; no endless repeats.
+        "remind_before_3": True,
+        "remind_on_due": True,
+        "remind_after_1": False,
+        "remind_after_7": True,
+        "remind_after_14": True,
+        "remind_after_30": True,
+        "reminder_interval_days": 0,
     },
     "clients": [
         ("Wayne Enterprises", "accounts@wayne.example", "1007 Mountain Drive\nGotham"),
@@ -150,9 +170,33 @@ INVOICES = [
 
 LINK_INVOICE_TITLE = "Hosting, monthly"
 
+# Invoice templates per website: (name, client index or None, title, lines, payment terms in days).
+# The period placeholders are filled per period by the recurring schedules.
+TEMPLATES = [
+    (
+        "Monthly care plan",
+        1,
+        "Care plan, {period_label}",
+        lines(("Managed hosting, {period_start} to {period_end}", "1", "49.00", "19"), ("Updates", "2", "30.00", "19")),
+        14,
+    ),
+    ("Support retainer", None, "Support retainer, {period_label}", lines(("Support hours", "5", "95.00", "19")), 30),
+]
+# Recurring schedules per website: (name, template, client index, months since the start, charge the
+# saved card). Started in the past, so that the first run of the scheduler catches up each period.
+SCHEDULES = [
+    ("Care plan", "Monthly care plan", 1, 3, False),
+    ("Support retainer (automatic card charge)", "Support retainer", 2, 1, True),
+]
+
 
 def due_in(today, days):
     return today + timedelta(days=days)
+
+
+def months_before(today, months):
+    """The same day ``months`` months earlier (the 31st falls back to the month's last day)."""
+    return month_day(*add_months(today.year, today.month, -months), today.day)
 
 
 def logo_png(spec):

@@ -13,8 +13,10 @@ from invoicing.models import (
     CreditEntry,
     Invoice,
     InvoiceEmailTemplatePage,
+    InvoiceTemplate,
     Payment,
     PayPage,
+    RecurringSchedule,
 )
 
 pytestmark = pytest.mark.django_db
@@ -45,6 +47,8 @@ def counts():
             PayPage,
             BillingAccountPage,
             InvoiceEmailTemplatePage,
+            InvoiceTemplate,
+            RecurringSchedule,
         )
     ]
 
@@ -107,6 +111,25 @@ def test_seed_demo_prints_each_websites_account_page_and_a_client_to_sign_in_as(
             client.post(parts.path + "sign-in/", {"email": printed["email"]}, HTTP_HOST=parts.netloc)
         [email] = [message for message in anymail_outbox if message.to == [printed["email"]]]
         assert f"http://{site.hostname}:8000/account/sign-in/SIGNIN-" in email.body
+
+
+def test_the_demo_schedules_catch_up_their_periods_on_the_first_run(anymail_outbox, django_capture_on_commit_callbacks):
+    seed()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("generate_recurring_invoices", stdout=StringIO())
+    for site in Site.objects.all():
+        assert InvoiceTemplate.objects.filter(site=site).count() == 2
+        care_plan, retainer = RecurringSchedule.objects.filter(site=site).order_by("id")
+        assert retainer.auto_charge and not care_plan.auto_charge
+        # Started three months ago: that month's period and the three since, each issued and emailed once.
+        invoices = care_plan.invoices.order_by("period_start")
+        assert len(invoices) == 4
+        assert {invoice.status for invoice in invoices} == {"open"}
+        assert len({invoice.title for invoice in invoices}) == 4  # "Care plan, <month>", filled per period
+        assert not any("{" in invoice.title for invoice in invoices)
+        assert retainer.invoices.count() == 2
+    sent = [message for message in anymail_outbox if "Care plan" in message.body]
+    assert len(sent) == 2 * 4
 
 
 def test_seed_demo_is_idempotent_and_rotates_the_printed_links(client):

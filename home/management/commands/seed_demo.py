@@ -19,7 +19,14 @@ from wagtail.models import Collection, Locale, Page, Site
 
 from home import demo
 from home.models import HomePage
-from invoicing.models import BillingSettings, Client, Invoice
+from invoicing.models import (
+    BillingSettings,
+    Client,
+    Invoice,
+    InvoiceTemplate,
+    InvoiceTemplateLine,
+    RecurringSchedule,
+)
 from invoicing.services import invoices as invoice_services
 from invoicing.services import payments as payment_services
 from invoicing.services.sites import account_url, set_up_site
@@ -51,6 +58,7 @@ class Command(BaseCommand):
             for index, spec in enumerate(demo.SITES):
                 site = self.ensure_site(spec, port=port, is_default=index == 0)
                 account_client = self.ensure_invoices(site, spec, admin)
+                self.ensure_recurring(site)
                 invoice = Invoice.objects.get(site=site, title=demo.LINK_INVOICE_TITLE)
                 websites.append((site, rotate_payment_link(invoice, by=admin), account_client))
         self.stdout.write(self.style.SUCCESS("Demo data is ready."))
@@ -150,6 +158,44 @@ class Command(BaseCommand):
             )
             self.bring_to(invoice, outcome, admin)
         return clients[ACCOUNT_CLIENT_INDEX]
+
+    def ensure_recurring(self, site):
+        """Templates and schedules, made as an admin would (validated, then saved); the scheduler of
+        ``make run`` creates their invoices, catching up the periods since each start."""
+        clients = list(Client.objects.filter(site=site).order_by("id"))
+        currency = BillingSettings.for_site(site).default_currency
+        templates = {}
+        for name, client_index, title, lines, terms in demo.TEMPLATES:
+            template = InvoiceTemplate.objects.filter(site=site, name=name).first()
+            if template is None:
+                template = InvoiceTemplate(
+                    site=site,
+                    name=name,
+                    client=None if client_index is None else clients[client_index],
+                    title=title,
+                    currency=currency,
+                    payment_terms_days=terms,
+                )
+                template.lines = [InvoiceTemplateLine(**line) for line in lines]
+                template.full_clean()
+                template.save()
+            templates[name] = template
+        today = timezone.localdate()
+        for name, template_name, client_index, months_ago, auto_charge in demo.SCHEDULES:
+            if RecurringSchedule.objects.filter(site=site, name=name).exists():
+                continue
+            schedule = RecurringSchedule(
+                site=site,
+                name=name,
+                template=templates[template_name],
+                client=clients[client_index],
+                interval=RecurringSchedule.Interval.MONTH,
+                start_date=demo.months_before(today, months_ago),
+                action=RecurringSchedule.Action.SEND,
+                auto_charge=auto_charge,
+            )
+            schedule.full_clean()
+            schedule.save()
 
     def bring_to(self, invoice, outcome, admin):
         if outcome == "draft":

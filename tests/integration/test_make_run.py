@@ -1,0 +1,78 @@
+"""``make run``'s last step, ``bin/run-dev``, as a newcomer gets it: on a fresh SQLite database with
+the demo, its scheduler and task worker run the periodic jobs with no cron: the demo's recurring
+schedules catch up their periods, and the overdue invoices get their reminder step."""
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.localstripe import free_port
+
+REPO = Path(__file__).resolve().parents[2]
+# The demo's schedules per website: a monthly one started three months ago (4 periods so far) and
+# one started a month ago (2 periods); see home/demo.py.
+DEMO_SCHEDULE_INVOICES = 2 * (4 + 2)
+
+
+@pytest.fixture
+def fresh_demo(tmp_path):
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "site_config.settings.dev",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "MEDIA_ROOT": str(tmp_path / "media"),
+        "INVOICING_EXPORTS_ROOT": str(tmp_path / "exports"),
+        "PORT": str(free_port()),
+        "LOCALSTRIPE_PORT": str(free_port()),
+        "VENV": str(Path(sys.executable).parent.parent),
+    }
+    env.pop("STRIPE_SECRET_KEY", None)
+    for command in (["migrate", "--noinput"], ["seed_demo", "--port", env["PORT"]]):
+        subprocess.run([sys.executable, "manage.py", *command], cwd=REPO, env=env, check=True, capture_output=True)
+    return env, tmp_path / "db.sqlite3"
+
+
+def count(database, sql):
+    with sqlite3.connect(database, timeout=10) as connection:
+        return connection.execute(sql).fetchone()[0]
+
+
+def test_run_dev_runs_the_periodic_jobs_without_cron(fresh_demo, tmp_path):
+    env, database = fresh_demo
+    log = tmp_path / "run-dev.log"
+    with log.open("w") as output:
+        run_dev = subprocess.Popen(
+            [str(REPO / "bin" / "run-dev")], cwd=REPO, env=env, stdout=output, stderr=subprocess.STDOUT
+        )
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and run_dev.poll() is None:
+            recurring = count(database, "select count(*) from invoicing_invoice where schedule_id is not null")
+            reminded = count(database, "select count(*) from invoicing_invoicereminder where skipped = 0")
+            if recurring == DEMO_SCHEDULE_INVOICES and reminded:
+                break
+            time.sleep(0.5)
+        else:
+            pytest.fail(f"The periodic jobs did not run: {recurring} recurring invoices\n{log.read_text()[-4000:]}")
+        # Caught up once, and emailed: nothing twice, even with the scheduler still ticking.
+        time.sleep(2)
+        assert count(database, "select count(*) from invoicing_invoice where schedule_id is not null") == (
+            DEMO_SCHEDULE_INVOICES
+        )
+        assert count(
+            database,
+            "select count(*) from invoicing_outboundemail e join invoicing_invoice i on i.id = e.invoice_id "
+            "where i.schedule_id is not null and e.kind = 'invoice'",
+        ) == (DEMO_SCHEDULE_INVOICES)
+        assert "sched  | Enqueued:" in log.read_text()
+    finally:
+        run_dev.send_signal(signal.SIGINT)
+        status = run_dev.wait(timeout=30)
+    assert status == 130, log.read_text()[-4000:]
+    assert "run-dev | stopped." in log.read_text()
