@@ -101,9 +101,9 @@ class Cadence:
             interval_count=self.interval_count,
         )
 
-    def periods(self, first=0):
-        """Every period from ``first`` on, endlessly; the caller stops."""
-        index = first
+    def periods(self):
+        """Every period, from the first, endlessly; the caller stops."""
+        index = 0
         while True:
             yield self.period(index)
             index += 1
