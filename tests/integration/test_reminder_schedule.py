@@ -1,7 +1,7 @@
 """The reminder schedule over time, with the clock travelled day by day: each step on its date and
 once, repeats every N days, downtime caught up with one reminder, pause and resume, payments."""
 
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 
@@ -115,7 +115,7 @@ def test_paused_reminders_resume_with_the_next_step_not_a_burst(site_a, admin_us
 
 def test_a_manual_email_yesterday_makes_the_scheduled_step_wait_a_day(site_a, admin_user):
     invoice = issued(site_a)
-    with at(DUE, hour=at.__defaults__[0].replace(hour=15)):
+    with at(DUE, hour=time(15)):
         send_invoice_email(invoice, "reminder", by=admin_user)
     waiting = run_on(DUE + timedelta(days=1))
     assert (waiting.sent, waiting.waiting) == (0, 1)
