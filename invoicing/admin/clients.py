@@ -15,7 +15,7 @@ from django.utils.http import urlencode
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from django.views.generic import TemplateView
+from django.views.generic import TemplateView, View
 from wagtail.admin.panels import FieldPanel
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.utils import get_valid_next_url_from_request
@@ -28,8 +28,9 @@ from wagtail.snippets.views.snippets import IndexView, InspectView, SnippetViewS
 from ..core.exceptions import InvoicingError
 from ..core.lifecycle import InvoiceStatus
 from ..core.money import format_money, round_money
-from ..models import BillingSettings, Client, CreditEntry, Invoice
+from ..models import BillingSettings, Client, CreditEntry, Invoice, SavedCard
 from ..models.access import scope_to_user
+from ..services.saved_cards import active_card, remove_card
 from ..services.sign_in import ensure_accounts_open, send_sign_in_link
 from .access import SiteScopedViewSetMixin
 
@@ -189,6 +190,42 @@ class SendSignInLinkView(PermissionCheckedMixin, WagtailAdminTemplateMixin, Temp
         return redirect(self.get_success_url())
 
 
+# Removing a saved card changes what the client is charged: those who may change clients may.
+REMOVE_SAVED_CARD_PERMISSION = "change"
+
+
+class RemoveSavedCardView(PermissionCheckedMixin, View):
+    """POST only (CSRF-protected): remove the client's saved card, recording who did it; its
+    pending automatic charges are cancelled."""
+
+    model = None
+    permission_required = REMOVE_SAVED_CARD_PERMISSION
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        client = client_for(request.user, pk)
+        card = active_card(client)
+        if card is None:
+            messages.info(request, _("This client has no saved card."))
+            return redirect(inspect_url(client))
+        pending = card.charges.pending().count()
+        try:
+            remove_card(card, removed_by=SavedCard.RemovedBy.ADMIN, user=request.user)
+        except InvoicingError as exc:
+            messages.error(request, exc.message)
+            return redirect(inspect_url(client))
+        messages.success(
+            request,
+            ngettext(
+                "The saved card %(card)s was removed; %(count)d pending automatic charge was cancelled.",
+                "The saved card %(card)s was removed; %(count)d pending automatic charges were cancelled.",
+                pending,
+            )
+            % {"card": card, "count": pending},
+        )
+        return redirect(inspect_url(client))
+
+
 class ClientInspectView(InspectView):
     template_name = "invoicing/admin/client_inspect.html"
 
@@ -211,6 +248,7 @@ class ClientInspectView(InspectView):
         invoice_inspect = Invoice.snippet_viewset.get_url_name("inspect")
         for invoice in invoices:
             invoice.inspect_url = reverse(invoice_inspect, args=[quote(invoice.pk)])
+        card = active_card(client)
         return super().get_context_data(
             client=client,
             invoices=invoices,
@@ -220,6 +258,12 @@ class ClientInspectView(InspectView):
             + urlencode({"client": client.pk}),
             open_balance=describe_amounts(open_balances([client.pk]).get(client.pk, {})),
             credit_balance=describe_amounts(credit_balances([client.pk]).get(client.pk, {})),
+            saved_card=card,
+            remove_saved_card_url=(
+                reverse(Client.snippet_viewset.get_url_name("remove_saved_card"), args=[quote(client.pk)])
+                if card and self.user_has_permission(REMOVE_SAVED_CARD_PERMISSION)
+                else ""
+            ),
             **kwargs,
         )
 
@@ -259,6 +303,7 @@ class ClientViewSet(SiteScopedViewSetMixin, SnippetViewSet):
     def get_urlpatterns(self):
         return super().get_urlpatterns() + [
             path("send-sign-in-link/<str:pk>/", self.construct_view(SendSignInLinkView), name="send_sign_in_link"),
+            path("remove-saved-card/<str:pk>/", self.construct_view(RemoveSavedCardView), name="remove_saved_card"),
         ]
 
     def get_queryset(self, request):

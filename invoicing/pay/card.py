@@ -23,6 +23,7 @@ from .flows import LinkFlow
 from .forms import CardPaymentForm
 from .guards import opens_invoice
 from .headers import offline_stripe_js
+from .saved_card import card_setup_json, keep_card
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ def json_error(error, *, status=None, **extra):
     return JsonResponse({"error": error_message(error), "retry": retry, **extra}, status=status)
 
 
-def checkout_json(checkout, *, return_url, page_url, confirm_url=None, notice=""):
+def checkout_json(checkout, *, return_url, page_url, confirm_url=None, notice="", **extra):
     offline = {"confirm_url": confirm_url} if confirm_url else {}
     return JsonResponse(
         {
@@ -59,6 +60,7 @@ def checkout_json(checkout, *, return_url, page_url, confirm_url=None, notice=""
             "page_url": page_url,
             "amount": format_money(checkout.amount, checkout.currency),
             "notice": notice,
+            **extra,
         }
     )
 
@@ -86,6 +88,8 @@ def start_payment(request, flow):
                 "due": format_money(invoice.amount_due, invoice.currency),
             }
         checkout = start_card_payment(invoice, amount=form.cleaned_data["amount"])
+        # Offline the card is saved with a SetupIntent that the widget confirms before paying.
+        setup = card_setup_json(invoice) if form.cleaned_data["save_card"] and offline_stripe_js() else {}
     except InvoicingError as error:
         # After credit paid part of it, the page must reload on the new link to show the new balance.
         moved = {"page_url": flow.invoice_url, "notice": notice} if notice else {}
@@ -97,6 +101,7 @@ def start_payment(request, flow):
         # On the link the rest is paid on, which credit may just have replaced.
         confirm_url=flow.offline_confirm_url if offline_stripe_js() else None,
         notice=notice,
+        **setup,
     )
 
 
@@ -111,6 +116,7 @@ def confirm_payment_offline(request, flow):
     except InvoicingError as error:
         return json_error(error)
     if outcome.status == "succeeded":
+        keep_card(flow.invoice, request.POST.get("setup_id", ""))
         return JsonResponse({"status": outcome.status, "redirect": receipt_after(flow, outcome)})
     if outcome.status in ("requires_action", "processing"):
         return JsonResponse({"status": outcome.status})
@@ -136,6 +142,7 @@ def card_returned(request, flow):
         logger.warning("Card return for invoice %s refused: %s", invoice.pk, error.message)
         return flow.render_invoice(status=400, error=error.message)
     if outcome.status == "succeeded":
+        keep_card(invoice, request.GET.get("setup_intent", ""))
         return redirect(receipt_after(flow, outcome))
     if outcome.status == "processing":
         return redirect(flow.invoice_url)

@@ -3,12 +3,14 @@ billing account, signed in. The card and credit views are the same for both; a f
 where the invoice, its receipt and the card's return are, and how the invoice page renders."""
 
 from ..services.pay_policy import pay_options
-from .headers import stripe_js
+from ..services.saved_cards import active_card
+from .headers import offline_stripe_js, stripe_js
 
 
 def invoice_context(invoice, flow, *, error="", notice="", retry_url=""):
     """Everything an invoice page shows: the invoice, its state and the ways it can be paid."""
     options = pay_options(invoice, billing=flow.page.front.billing)
+    saved_card = active_card(invoice.client)
     return {
         "invoice": invoice,
         "lines": invoice.lines.all(),
@@ -20,6 +22,9 @@ def invoice_context(invoice, flow, *, error="", notice="", retry_url=""):
         "credit_covers_all": options.credit >= invoice.amount_due,
         "minimum_partial": options.minimum_partial,
         "stripe_js": stripe_js() if options.card_enabled else None,
+        "saved_card": saved_card,
+        # Saving a card along with a payment: with localstripe's widget for now (see pay.card).
+        "can_save_card": options.card_enabled and saved_card is None and offline_stripe_js(),
         "error": error,
         "notice": notice,
         "retry_url": retry_url,
@@ -91,6 +96,10 @@ class LinkFlow(Flow):
         """A partial payment replaced the link: the rest is paid on the new one."""
         new_link = getattr(result, "new_link", None)
         return LinkFlow(self.page, self.request, self.invoice, new_link.token) if new_link else self
+
+    @property
+    def stop_auto_charge_url(self):
+        return self.url("stop_auto_charge")
 
     def extra_context(self):
         return {"token": self.token}

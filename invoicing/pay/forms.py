@@ -27,6 +27,8 @@ class CardPaymentForm(PayForm):
 
     amount_choice = forms.ChoiceField(choices=[(FULL, _("Pay in full")), (PART, _("Pay an amount"))], required=False)
     use_credit = forms.BooleanField(required=False)
+    # The client's explicit consent to charging this card for the website's future invoices.
+    save_card = forms.BooleanField(required=False)
 
     def __init__(self, *args, invoice, **kwargs):
         super().__init__(*args, **kwargs)

@@ -3,7 +3,7 @@ model names this module (``PayPage.routes``), so that the model imports no view.
 
 from django.urls import path
 
-from . import card, views
+from . import card, saved_card, views
 
 urlpatterns = [
     path("", views.no_invoice, name="index"),
@@ -12,6 +12,7 @@ urlpatterns = [
     path("invoice/<str:token>/card/", card.start, name="start_card_payment"),
     path("invoice/<str:token>/card/confirm-offline/", card.confirm_offline, name="offline_card_confirm"),
     path("invoice/<str:token>/return/", card.returned, name="card_return"),
+    path("invoice/<str:token>/saved-card/stop/", saved_card.stop, name="stop_auto_charge"),
     path("invoice/<str:token>/credit/", views.credit_payment, name="pay_with_credit"),
     path("invoice/<str:token>/receipt/", views.receipt, name="receipt"),
     path("invoice/<str:token>/pdf/", views.invoice_pdf, name="invoice_pdf"),

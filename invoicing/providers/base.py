@@ -49,6 +49,7 @@ class ProviderCard:
     last4: str
     exp_month: int | None
     exp_year: int | None
+    metadata: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,8 @@ class PaymentProvider(ABC):
 
     @abstractmethod
     def card_from_setup(self, setup_id) -> ProviderCard | None:
-        """The card a SetupIntent saved, once it succeeded; ``None`` before."""
+        """The card a SetupIntent saved (with the SetupIntent's metadata), once it succeeded;
+        ``None`` before."""
 
     @abstractmethod
     def detach_card(self, payment_method) -> None: ...

@@ -9,6 +9,7 @@ import json
 import logging
 import time
 from contextlib import contextmanager
+from dataclasses import replace
 from functools import lru_cache
 
 import stripe
@@ -219,9 +220,12 @@ class StripeProvider(PaymentProvider):
     def card_from_setup(self, setup_id):
         with _calling_stripe("read a saved card"):
             setup = self._stripe.v1.setup_intents.retrieve(setup_id, {"expand": ["payment_method"]}).to_dict()
-        if setup.get("status") != "succeeded" or not isinstance(setup.get("payment_method"), dict):
+        method = setup.get("payment_method")
+        if setup.get("status") != "succeeded" or not isinstance(method, dict):
             return None
-        return _card(setup["payment_method"])
+        card = _card(method) if method.get("customer") else self.save_card(setup["customer"], method["id"])
+        # Stripe attaches the card to the SetupIntent's customer itself; localstripe does not.
+        return replace(card, metadata=dict(setup.get("metadata") or {}))
 
     def detach_card(self, payment_method):
         try:

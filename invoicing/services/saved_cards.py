@@ -26,9 +26,13 @@ def customer_for(client, provider):
     return provider.create_customer(
         email=client.email,
         name=client.name,
-        metadata={"client_id": str(client.pk), "site_id": str(client.site_id)},
+        metadata=_owner(client),
         idempotency_key=f"customer-client-{client.pk}",
     )
+
+
+def _owner(client):
+    return {"client_id": str(client.pk), "site_id": str(client.site_id)}
 
 
 def start_card_setup(client):
@@ -38,16 +42,17 @@ def start_card_setup(client):
     customer = customer_for(client, provider)
     return provider.create_card_setup(
         customer=customer,
-        metadata={"client_id": str(client.pk), "site_id": str(client.site_id)},
+        metadata=_owner(client),
         idempotency_key=f"card-setup-client-{client.pk}-{client.saved_cards.count()}",
     )
 
 
 def save_card_from_setup(client, setup_id):
-    """The card a confirmed SetupIntent attached, saved for ``client``; ``None`` if not confirmed."""
+    """The card a confirmed SetupIntent of this client's attached, saved for ``client``; ``None``
+    if it is not confirmed, or not this client's."""
     provider = get_provider()
     card = provider.card_from_setup(setup_id)
-    if card is None:
+    if card is None or card.metadata != _owner(client):
         return None
     return _store(client, card, provider)
 

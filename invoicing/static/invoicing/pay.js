@@ -52,9 +52,12 @@
     return form.querySelector("input[name=csrfmiddlewaretoken]").value;
   }
 
-  function returnTo(checkout) {
+  function returnTo(checkout, setupId) {
     const url = new URL(checkout.return_url);
     url.searchParams.set("payment_intent", checkout.intent_id);
+    if (setupId) {
+      url.searchParams.set("setup_intent", setupId);
+    }
     window.location.assign(url.toString());
   }
 
@@ -82,6 +85,18 @@
         if (!this.card.value) {
           return form.dataset.cardMissing || "Enter your card details.";
         }
+        // "Charge my card automatically": the card is saved with a SetupIntent first; the server
+        // keeps it only once the payment succeeded.
+        let setupId = "";
+        if (checkout.setup_client_secret) {
+          const saved = await stripe.confirmCardSetup(checkout.setup_client_secret, {
+            payment_method: { card: this.card },
+          });
+          if (saved.error) {
+            return saved.error.message || String(saved.error);
+          }
+          setupId = saved.setupIntent.id;
+        }
         const made = await stripe.createToken(this.card);
         if (made.error) {
           return made.error.message || String(made.error);
@@ -90,6 +105,7 @@
         body.set("csrfmiddlewaretoken", csrfToken());
         body.set("intent_id", checkout.intent_id);
         body.set("card_id", made.token.card.id);
+        body.set("setup_id", setupId);
         const confirmed = await post(checkout.confirm_url, body);
         if (!confirmed.ok) {
           return confirmed.data.error;
@@ -104,7 +120,7 @@
             return checked.error.message || String(checked.error);
           }
         }
-        returnTo(checkout);
+        returnTo(checkout, setupId);
         return "";
       },
     },
@@ -146,7 +162,7 @@
     checkout = started.data;
     stripe = window.Stripe(checkout.publishable_key);
     adapter.mount(stripe, checkout);
-    form.querySelectorAll("fieldset, .use-credit input").forEach(function (field) {
+    form.querySelectorAll("fieldset, .use-credit input, .save-card input").forEach(function (field) {
       field.disabled = true;
     });
     startButton.hidden = true;
