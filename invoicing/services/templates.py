@@ -22,14 +22,14 @@ def period_values(period, *, locale):
     }
 
 
-def draft_from_template(template, *, client=None, by=None, period=None):
-    """A new draft invoice filled from ``template``.
+def template_fields(template, *, client=None, period=None):
+    """``create_invoice``'s arguments, filled from ``template``.
 
     The client is ``client``, else the template's. With a ``period`` (a ``core.periods.Period``),
     the invoice is dated the period's start, its due date is that date plus the payment terms,
-    and the period placeholders in the title and the lines are filled. Without one, the draft is
-    dated today and the placeholders are left as they are, for the person editing the draft to
-    replace (a template is not tied to a cadence, so no period can be guessed).
+    and the period placeholders in the title, the description and the lines are filled. Without
+    one, the invoice is dated today and the placeholders are left as they are, for the person
+    editing the draft to replace: a template is not tied to a cadence, so no period can be guessed.
     """
     client = client or template.client
     if client is None:
@@ -49,15 +49,15 @@ def draft_from_template(template, *, client=None, by=None, period=None):
         terms = timedelta(days=template.payment_terms_days)
     values = period_values(period, locale=billing.locale) if period else {}
     invoice_date = period.start if period else timezone.localdate()
-    return create_invoice(
-        site=template.site,
-        client=client,
-        title=fill(template.title, values, html=False),
-        description=fill(template.description, values, html=False),
-        currency=template.currency,
-        due_date=invoice_date + terms,
-        allow_partial_payments=template.allow_partial_payments,
-        lines=[
+    return {
+        "site": template.site,
+        "client": client,
+        "title": fill(template.title, values, html=False),
+        "description": fill(template.description, values, html=False),
+        "currency": template.currency,
+        "due_date": invoice_date + terms,
+        "allow_partial_payments": template.allow_partial_payments,
+        "lines": [
             {
                 "description": fill(line.description, values, html=False),
                 "quantity": line.quantity,
@@ -66,5 +66,9 @@ def draft_from_template(template, *, client=None, by=None, period=None):
             }
             for line in template.lines.all()
         ],
-        by=by,
-    )
+    }
+
+
+def draft_from_template(template, *, client=None, by=None, period=None):
+    """A new draft invoice filled from ``template`` (see ``template_fields``)."""
+    return create_invoice(by=by, **template_fields(template, client=client, period=period))
