@@ -1,6 +1,7 @@
 """``make run``'s last step, ``bin/run-dev``, as a newcomer gets it: on a fresh SQLite database with
 the demo, its scheduler and task worker run the periodic jobs with no cron: the demo's recurring
-schedules catch up their periods, and the overdue invoices get their reminder step."""
+schedules catch up their periods, and the reminder sweep goes over the open invoices (the demo's
+were all issued today, so their past steps are recorded as skipped, not sent)."""
 
 import os
 import signal
@@ -54,7 +55,7 @@ def test_run_dev_runs_the_periodic_jobs_without_cron(fresh_demo, tmp_path):
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and run_dev.poll() is None:
             recurring = count(database, "select count(*) from invoicing_invoice where schedule_id is not null")
-            reminded = count(database, "select count(*) from invoicing_invoicereminder where skipped = 0")
+            reminded = count(database, "select count(*) from invoicing_invoicereminder")
             if recurring == DEMO_SCHEDULE_INVOICES and reminded:
                 break
             time.sleep(0.5)
