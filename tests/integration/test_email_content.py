@@ -13,6 +13,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 from wagtail.models import Site
 
+from invoicing.mail.kinds import EmailKind
 from invoicing.models import Invoice, InvoiceEmailTemplatePage
 from invoicing.services.outbox import send_invoice_email
 from invoicing.services.payments import record_manual_payment
@@ -66,22 +67,30 @@ EXPECTED = {
             "invoice": "Your Acme invoice ",
             "reminder": "Friendly reminder: Acme invoice ",
             "receipt": "Payment received",
+            "charge_failed": "We could not charge your card for invoice ",
         },
         "#1d4ed8",
         "Acme Corp Billing",
-        {"invoice": "Pay invoice", "reminder": "Settle now"},
+        {"invoice": "Pay invoice", "reminder": "Settle now", "charge_failed": "Pay now"},
     ),
     "globex.localhost": (
-        {"invoice": "Globex invoice ", "reminder": "Past due? Globex invoice ", "receipt": "Globex receipt: "},
+        {
+            "invoice": "Globex invoice ",
+            "reminder": "Past due? Globex invoice ",
+            "receipt": "Globex receipt: ",
+            "charge_failed": "We could not charge your card for invoice ",
+        },
         "#047857",
         "Globex Accounts Receivable",
-        {"invoice": "Review and pay", "reminder": "Pay the balance"},
+        {"invoice": "Review and pay", "reminder": "Pay the balance", "charge_failed": "Pay now"},
     ),
 }
+# Why a saved card was not charged, for the failed-charge email (escaped like every value).
+FAILURE_REASON = "Your card was declined <insufficient funds>."
 
 
 @pytest.mark.parametrize("hostname", sorted(EXPECTED))
-@pytest.mark.parametrize("kind", ["invoice", "reminder", "receipt"])
+@pytest.mark.parametrize("kind", EmailKind.values)
 def test_each_kind_for_each_demo_site(demo, send, client, hostname, kind):
     site = demo[hostname]
     subjects, colour, sender, buttons = EXPECTED[hostname]
@@ -91,8 +100,11 @@ def test_each_kind_for_each_demo_site(demo, send, client, hostname, kind):
         record_manual_payment(invoice, reason="Bank transfer", by=None, amount="300")
         invoice.refresh_from_db()
 
-    message = send(invoice, kind)
+    extra = {"failure_reason": FAILURE_REASON} if kind == EmailKind.CHARGE_FAILED else {}
+    message = send(invoice, kind, **extra)
     html = html_of(message)
+    if kind == EmailKind.CHARGE_FAILED:
+        assert "Your card was declined &lt;insufficient funds&gt;." in html and FAILURE_REASON in message.body
 
     assert message.subject.startswith(subjects[kind]) and invoice.number in message.subject
     assert message.to == ["tricky@example.com"]
@@ -171,10 +183,19 @@ def test_stored_javascript_links_never_reach_an_email(site_a, send):
         ("reminder_preheader", "{x.__class__}", "{x.__class__}"),
         ("receipt_body", "<p>Pay again at {pay_link}</p>", "{pay_link}"),
         ("reminder_button_label", "Pay {amount_du}", "{amount_du}"),
+        # Only a failed card charge has a reason to give.
+        ("invoice_body", "<p>Declined: {failure_reason}</p>", "{failure_reason}"),
+        ("reminder_subject", "{failure_reason}", "{failure_reason}"),
     ],
 )
 def test_saving_an_unknown_placeholder_fails_naming_it(site_a, field, value, named):
     assert named in refusal_on_save(field, value)
+
+
+def test_the_failed_charge_email_may_give_the_reason(site_a):
+    page = InvoiceEmailTemplatePage.objects.get()
+    page.charge_failed_subject = "Declined: {failure_reason}"
+    page.full_clean()
 
 
 def refusal_on_save(field, value):

@@ -38,12 +38,22 @@ def demo(db):
         (
             "acme.localhost",
             "#1d4ed8",
-            {"invoice": "Pay invoice", "reminder": "Settle now", "receipt": "Kind regards, the Acme Corp team"},
+            {
+                "invoice": "Pay invoice",
+                "reminder": "Settle now",
+                "receipt": "Kind regards, the Acme Corp team",
+                "charge_failed": "it did not go through: Your card was declined.",
+            },
         ),
         (
             "globex.localhost",
             "#047857",
-            {"invoice": "Review and pay", "reminder": "Pay the balance", "receipt": "Globex Accounts Receivable"},
+            {
+                "invoice": "Review and pay",
+                "reminder": "Pay the balance",
+                "receipt": "Globex Accounts Receivable",
+                "charge_failed": "it did not go through: Your card was declined.",
+            },
         ),
     ],
 )
@@ -52,7 +62,9 @@ def test_each_preview_mode_shows_that_kind_of_email_for_the_sites_sample(
 ):
     site = Site.objects.get(hostname=hostname)
     page = InvoiceEmailTemplatePage.for_site(site)
-    assert [mode for mode, _ in page.preview_modes] == ["invoice", "reminder", "receipt"]
+    # One mode per kind (then the reminder steps' own modes, "reminder:<step>").
+    kinds = [mode for mode, _ in page.preview_modes if ":" not in mode]
+    assert kinds == ["invoice", "reminder", "receipt", "charge_failed"] == list(texts)
     before = invoicing_row_counts()
     for mode, text in texts.items():
         html = preview(admin_client, page, admin_user, mode)
