@@ -13,6 +13,7 @@ from ..core.lifecycle import InvoiceStatus
 from ..core.money import CURRENCY_CHOICES
 from ..models import Client, Invoice
 from ..models.access import billing_sites, scope_to_user
+from ..services.stats import ORIGIN_CHOICES, origin_q
 
 
 def user_sites(request):
@@ -41,10 +42,21 @@ class InvoiceFilterSet(WagtailFilterSet):
     currency = django_filters.ChoiceFilter(
         label=_("Currency"), choices=CURRENCY_CHOICES, empty_label=_("All"), widget=forms.RadioSelect
     )
+    origin = django_filters.ChoiceFilter(
+        label=_("Origin"),
+        choices=ORIGIN_CHOICES,
+        empty_label=_("All"),
+        widget=forms.RadioSelect,
+        method="filter_origin",
+        help_text=_("Recurring: made by a recurring schedule. One-off: made by hand, from a template or not."),
+    )
 
     class Meta:
         model = Invoice
         fields = []
+
+    def filter_origin(self, queryset, name, value):
+        return queryset.filter(origin_q(value or None))
 
     def filter_overdue(self, queryset, name, value):
         # Overdue is derived (open and past its due date), as ``Invoice.is_overdue`` says.

@@ -7,10 +7,12 @@ from django.db import transaction
 from django.db.models import DecimalField, ExpressionWrapper, F
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail.actions.delete import DeleteAction
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, HelpPanel, InlinePanel, MultiFieldPanel, ObjectList
 from wagtail.admin.ui.tables import Column
+from wagtail.admin.widgets import HeaderButton
 from wagtail.log_actions import log
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.snippets.views.snippets import CreateView, DeleteView, EditView, IndexView, SnippetViewSet
@@ -27,6 +29,7 @@ from .columns import EmailStatusColumn, InvoiceNumberColumn, InvoiceStatusColumn
 from .filters import InvoiceFilterSet
 from .forms import InvoiceForm
 from .inspect import InvoiceInspectView
+from .invoice_templates import new_invoice_url
 
 
 class InvoicePermissionPolicy(ModelPermissionPolicy):
@@ -134,6 +137,13 @@ class InvoiceIndexView(IndexView):
     # Newest first, as the model's ordering says, but by primary key: ids grow with creation, and
     # the key's index lets the database read 20 rows instead of sorting the whole table.
     default_ordering = "-pk"
+
+    @cached_property
+    def header_buttons(self):
+        buttons = super().header_buttons
+        if self.add_url:  # the permission to add invoices
+            buttons.append(HeaderButton(_("New from template"), new_invoice_url(), icon_name="doc-empty"))
+        return buttons
 
     def _get_title_column(self, field_name, column_class=InvoiceNumberColumn, **kwargs):
         return super()._get_title_column(field_name, column_class, **kwargs)

@@ -17,7 +17,7 @@ from wagtail.permission_policies import ModelPermissionPolicy
 from ..core.money import format_money
 from ..models import Invoice, PaymentMethod
 from ..models.access import billing_sites
-from ..services.stats import invoice_stats, monthly_stats, trailing_months
+from ..services.stats import ORIGIN_CHOICES, invoice_stats, monthly_stats, trailing_months
 
 REPORT_URL_NAME = "invoicing_billing_report"
 REPORT_MONTHS = 12
@@ -58,6 +58,9 @@ class BillingReportFilterSet(WagtailFilterSet):
         # Only the user's websites: any other choice is invalid, and an invalid form filters nothing.
         queryset=lambda request: billing_sites(request.user),
         empty_label=_("All your websites"),
+    )
+    origin = django_filters.ChoiceFilter(
+        label=_("Origin"), method=_keep, choices=ORIGIN_CHOICES, empty_label=_("Recurring and one-off")
     )
 
     class Meta:
@@ -154,7 +157,7 @@ class BillingReportView(ReportView):
     def summary(self):
         """The period's figures per currency, with today's open balances."""
         start, end = self.period
-        return invoice_stats(self.sites, start=start, end=end)
+        return invoice_stats(self.sites, start=start, end=end, origin=self.chosen.get("origin") or None)
 
     def get_page_subtitle(self):
         start, end = self.period
@@ -162,7 +165,7 @@ class BillingReportView(ReportView):
 
     def get_queryset(self):
         start, end = self.period
-        return monthly_stats(self.sites, start=start, end=end)
+        return monthly_stats(self.sites, start=start, end=end, origin=self.chosen.get("origin") or None)
 
     def filter_queryset(self, queryset):
         return queryset

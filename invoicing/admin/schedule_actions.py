@@ -43,7 +43,8 @@ SCHEDULE_ACTIONS = [
         "lock",
         Status.PAUSED,
         _(
-            "No invoice is created while the schedule is paused. Periods that start meanwhile are skipped, not billed later."
+            "No invoice is created while the schedule is paused. "
+            "Periods that start meanwhile are skipped, not billed later."
         ),
         _("Schedule “%(schedule)s” paused."),
         pause_schedule,

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ..services.stats import month_start
+from ..services.stats import ORIGIN_CHOICES, month_start
 
 DEFAULT_MONTHS = 12
 MAX_PERIOD_DAYS = 3660
@@ -19,6 +19,11 @@ class StatsQuerySerializer(serializers.Serializer):
     end = serializers.DateField(required=False, help_text=_("Last day of the period (included); default: today."))
     as_of = serializers.DateField(required=False, help_text=_("Day from which days past due count; default: today."))
     website = serializers.IntegerField(required=False, min_value=1, help_text=_("Only this website (its id)."))
+    origin = serializers.ChoiceField(
+        choices=ORIGIN_CHOICES,
+        required=False,
+        help_text=_("Only recurring invoices (made by a recurring schedule), or only one-off ones; default: both."),
+    )
 
     def validate(self, attrs):
         attrs.setdefault("end", timezone.localdate())

@@ -23,6 +23,9 @@ Flows over a period (``start`` and ``end`` are local days, both included):
 - *Average days to pay*: over invoices paid in the period, the mean time from issue to full
   payment, in days to one decimal (``None`` when none was paid).
 
+*Origin*: every figure can be narrowed to recurring invoices (made by a recurring schedule) or to
+one-off ones (made by hand, from a template or not), payments and refunds following their invoice.
+
 Balances as of a day (``as_of``, today by default), for all the open invoices of the websites, as
 they stand now (``as_of`` sets the day from which days past due are counted):
 
@@ -48,6 +51,9 @@ from ..models import Invoice, Payment, PaymentMethod, Refund
 
 # Money that arrives from outside: credit payments spend money collected before.
 CASH_METHODS = frozenset({PaymentMethod.STRIPE, PaymentMethod.MANUAL})
+
+RECURRING, ONE_OFF = "recurring", "one_off"
+ORIGIN_CHOICES = ((RECURRING, _("Recurring")), (ONE_OFF, _("One-off")))
 
 # (key, label, first and last day past due; None means no bound).
 AGING_BUCKETS = (
@@ -125,22 +131,33 @@ def trailing_months(count: int, today: date | None = None) -> tuple[date, date]:
     return month_start(today, count - 1), today
 
 
-def invoice_stats(sites, *, start: date, end: date, as_of: date | None = None) -> list[CurrencyStats]:
-    """The figures of ``sites`` (a Site queryset or list) per currency, sorted by currency code."""
+def origin_q(origin: str | None, path: str = "") -> Q:
+    """Invoices (through ``path``, such as ``"invoice__"``) of that origin: ``RECURRING``,
+    ``ONE_OFF``, or ``None`` for all of them."""
+    if origin is None:
+        return Q()
+    return Q(**{f"{path}schedule__isnull": origin == ONE_OFF})
+
+
+def invoice_stats(
+    sites, *, start: date, end: date, as_of: date | None = None, origin: str | None = None
+) -> list[CurrencyStats]:
+    """The figures of ``sites`` (a Site queryset or list) per currency, sorted by currency code;
+    of the invoices of ``origin`` only when given (``RECURRING`` or ``ONE_OFF``)."""
     as_of = as_of or timezone.localdate()
     period = _Period(start, end)
-    invoices = _invoice_figures(sites, period, as_of)
-    methods = _method_rows(sites, period)
+    invoices = _invoice_figures(sites, period, as_of, origin)
+    methods = _method_rows(sites, period, origin)
     currencies = sorted(set(invoices) | {currency for currency, _method in methods})
     return [_currency_stats(currency, invoices.get(currency, {}), methods) for currency in currencies]
 
 
-def monthly_stats(sites, *, start: date, end: date) -> list[MonthStats]:
+def monthly_stats(sites, *, start: date, end: date, origin: str | None = None) -> list[MonthStats]:
     """The by-month series of ``sites`` over the period, a row per month and currency with any
-    activity, sorted by month, then currency."""
+    activity, sorted by month, then currency; of the invoices of ``origin`` only when given."""
     period = _Period(start, end)
     rows = defaultdict(dict)
-    issued = _invoices(sites).filter(period.q("issued_at"))
+    issued = _invoices(sites, origin).filter(period.q("issued_at"))
     for row in _by_month(issued, period, "issued_at").annotate(
         invoice_count=Count("pk"),
         paid_count=Count("pk", filter=Q(status=InvoiceStatus.PAID)),
@@ -150,11 +167,11 @@ def monthly_stats(sites, *, start: date, end: date) -> list[MonthStats]:
         outstanding=Sum(_AMOUNT_DUE, filter=Q(status=InvoiceStatus.OPEN)),
     ):
         rows[row.pop("month"), row.pop("currency")].update(row)
-    paid = _invoices(sites).filter(period.q("paid_at"), status=InvoiceStatus.PAID)
+    paid = _invoices(sites, origin).filter(period.q("paid_at"), status=InvoiceStatus.PAID)
     for row in _by_month(paid, period, "paid_at").annotate(time_to_pay=_time_to_pay()):
         rows[row["month"], row["currency"]]["time_to_pay"] = row["time_to_pay"]
     methods = defaultdict(dict)
-    for (month, currency, method), figures in _method_rows(sites, period, by_month=True).items():
+    for (month, currency, method), figures in _method_rows(sites, period, origin, by_month=True).items():
         methods[month, currency][method] = figures
         rows.setdefault((month, currency), {})  # a month with payments only still gets its row
     return [
@@ -214,8 +231,10 @@ def _time_to_pay(**kwargs):
     return Avg(_DaysElapsed("paid_at", "issued_at"), **kwargs)
 
 
-def _invoices(sites):
-    return Invoice.objects.filter(site__in=sites).exclude(status__in=[InvoiceStatus.DRAFT, InvoiceStatus.VOID])
+def _invoices(sites, origin):
+    return Invoice.objects.filter(origin_q(origin), site__in=sites).exclude(
+        status__in=[InvoiceStatus.DRAFT, InvoiceStatus.VOID]
+    )
 
 
 def _by_month(queryset, period, field_name):
@@ -233,7 +252,7 @@ def _days_past_due_q(first, last, as_of):
     return q
 
 
-def _invoice_figures(sites, period, as_of):
+def _invoice_figures(sites, period, as_of, origin):
     issued = period.q("issued_at")
     paid_in_period = period.q("paid_at") & Q(status=InvoiceStatus.PAID)
     open_ = Q(status=InvoiceStatus.OPEN)
@@ -253,18 +272,27 @@ def _invoice_figures(sites, period, as_of):
         bucket = _days_past_due_q(first, last, as_of)
         aggregates[f"aging_{key}_count"] = Count("pk", filter=bucket)
         aggregates[f"aging_{key}_amount"] = Sum(_AMOUNT_DUE, filter=bucket)
-    rows = _invoices(sites).filter(issued | paid_in_period | open_).values("currency").order_by().annotate(**aggregates)
+    rows = (
+        _invoices(sites, origin)
+        .filter(issued | paid_in_period | open_)
+        .values("currency")
+        .order_by()
+        .annotate(**aggregates)
+    )
     return {row.pop("currency"): row for row in rows}
 
 
-def _method_rows(sites, period, *, by_month=False):
+def _method_rows(sites, period, origin, *, by_month=False):
     """``{(currency, method): [count, received, refunded]}``, keyed by month first when ``by_month``."""
     payments = Payment.objects.filter(
-        period.q("created_at"), invoice__site__in=sites, status=Payment.Status.SUCCEEDED
+        period.q("created_at"), origin_q(origin, "invoice__"), invoice__site__in=sites, status=Payment.Status.SUCCEEDED
     ).order_by()
     refunds = (
         Refund.objects.filter(
-            period.q("created_at"), payment__invoice__site__in=sites, payment__status=Payment.Status.SUCCEEDED
+            period.q("created_at"),
+            origin_q(origin, "payment__invoice__"),
+            payment__invoice__site__in=sites,
+            payment__status=Payment.Status.SUCCEEDED,
         )
         .order_by()
         .annotate(currency=F("payment__currency"), method=F("payment__method"))
