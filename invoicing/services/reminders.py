@@ -91,6 +91,10 @@ def _remind(invoice_pk, billing, now, run):
                 return
             # The guard: a second run inserting the same step fails here, before any email.
             reminder = InvoiceReminder.objects.create(invoice=invoice, step=plan.send.key, due_on=plan.send.date)
+            lock_invoice(invoice)
+            if not remindable(Invoice.objects.filter(pk=invoice.pk)).exists():
+                transaction.set_rollback(True)  # paid, paused, written off, … a moment ago
+                return
             _record_skipped(invoice, plan.skip, LATER_STEP_DUE)
             reminder.email = send_invoice_email(
                 invoice, EmailKind.REMINDER, trigger=OutboundEmail.Trigger.SCHEDULE, step=plan.send.key

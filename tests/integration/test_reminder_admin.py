@@ -6,9 +6,10 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 
-from invoicing.models import AutoCharge, Invoice, InvoiceEvent, SavedCard
+from invoicing.models import AutoCharge, Invoice, InvoiceEmailTemplatePage, InvoiceEvent, SavedCard
 from invoicing.services.payments import record_manual_payment
 from tests.factories import open_invoice
+from tests.page_forms import page_form_data
 
 from .reminder_helpers import START, at, set_steps
 
@@ -59,3 +60,17 @@ def test_an_admin_pauses_and_resumes_reminders_from_the_invoice(admin_client, si
         ("reminders_paused", admin_user),
         ("reminders_resumed", admin_user),
     ]
+
+
+def test_the_email_page_has_a_reminder_steps_tab_and_a_preview_per_step(admin_client, site_a, admin_user):
+    page = InvoiceEmailTemplatePage.for_site(site_a)
+    form = admin_client.get(f"/admin/pages/{page.pk}/edit/").content.decode()
+    assert "Reminder steps" in form and 'name="reminder_after_30_subject"' in form
+    assert "30 days after the due date" in form
+    url = f"/admin/pages/{page.pk}/edit/preview/"
+    changes = {"reminder_after_7_subject": "A week late: {invoice_number}", "reminder_subject": "Plain reminder"}
+    assert admin_client.post(url, page_form_data(page, admin_user, **changes)).json()["is_valid"]
+    step = admin_client.get(url, {"mode": "reminder:after_7"}).content.decode()
+    assert "A week late: ACME-SAMPLE" in step and "/pay/invoice/INV-SAMPLE-" in step
+    assert "Plain reminder" in admin_client.get(url, {"mode": "reminder:after_14"}).content.decode()
+    assert admin_client.get(url, {"mode": "receipt:after_7"}).status_code == 404
