@@ -1,0 +1,78 @@
+"""Saved cards and off-session charges against Stripe's real test mode: what localstripe cannot
+do (a SetupIntent that attaches the card itself, a declined off-session charge reported with its
+PaymentIntent). Skipped unless STRIPE_TEST_SECRET_KEY (an ``sk_test_...`` key) is set: it needs
+the internet, which CI and this machine do not have."""
+
+import os
+
+import pytest
+
+from invoicing.core.lifecycle import InvoiceStatus
+from invoicing.models import AutoCharge, CardPayment, SavedCard
+from invoicing.services.autocharge import schedule_auto_charge
+from invoicing.services.saved_cards import remove_card, save_card_from_setup, start_card_setup
+from tests.factories import ClientFactory, line, open_invoice
+
+SECRET_KEY = os.environ.get("STRIPE_TEST_SECRET_KEY", "")
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(not SECRET_KEY.startswith("sk_test_"), reason="needs STRIPE_TEST_SECRET_KEY (sk_test_...)"),
+]
+
+
+@pytest.fixture
+def live_stripe(settings):
+    settings.STRIPE_SECRET_KEY = SECRET_KEY
+    settings.STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_TEST_PUBLISHABLE_KEY", "pk_test_unused")
+    settings.STRIPE_API_BASE = "https://api.stripe.com"
+    import stripe  # only the test plays the browser's part; the module itself goes through its provider
+
+    return stripe.StripeClient(SECRET_KEY)
+
+
+@pytest.fixture
+def charge(site_a, live_stripe, django_capture_on_commit_callbacks):
+    """Save ``payment_method`` the design's way (a SetupIntent the browser confirms), then issue an
+    invoice and run its automatic charge."""
+
+    def make(payment_method):
+        client = ClientFactory(site=site_a)
+        setup_id, _secret = start_card_setup(client)
+        live_stripe.v1.setup_intents.confirm(setup_id, {"payment_method": payment_method})  # Stripe.js's part
+        card = save_card_from_setup(client, setup_id)
+        assert card is not None and card.customer_reference.startswith("cus_")
+        invoice, _link = open_invoice(site_a, client=client, lines=[line(unit_price="12.34")])
+        with django_capture_on_commit_callbacks(execute=True):
+            auto_charge = schedule_auto_charge(invoice)
+        auto_charge.refresh_from_db()
+        invoice.refresh_from_db()
+        return invoice, auto_charge
+
+    return make
+
+
+def test_a_saved_card_pays_the_next_invoice(charge):
+    invoice, auto_charge = charge("pm_card_visa")
+    assert invoice.status == InvoiceStatus.PAID and auto_charge.status == AutoCharge.Status.SUCCEEDED
+
+
+def test_a_declined_off_session_charge_is_recorded_with_its_intent(charge):
+    invoice, auto_charge = charge("pm_card_chargeCustomerFail")
+    assert invoice.status == InvoiceStatus.OPEN and auto_charge.status == AutoCharge.Status.SCHEDULED
+    assert CardPayment.objects.get(invoice=invoice).status == CardPayment.Status.REQUIRES_PAYMENT_METHOD
+    assert "declined" in auto_charge.last_error
+
+
+def test_authentication_required_stops_the_intent(charge):
+    invoice, auto_charge = charge("pm_card_authenticationRequired")
+    assert invoice.status == InvoiceStatus.OPEN and auto_charge.attempts == 1
+    assert CardPayment.objects.get(invoice=invoice).status == CardPayment.Status.CANCELED
+
+
+def test_a_removed_card_is_detached(charge, live_stripe, django_capture_on_commit_callbacks):
+    invoice, auto_charge = charge("pm_card_visa")
+    card = auto_charge.saved_card
+    with django_capture_on_commit_callbacks(execute=True):
+        remove_card(card, removed_by=SavedCard.RemovedBy.CLIENT)
+    assert live_stripe.v1.payment_methods.retrieve(card.payment_method_reference).customer is None
