@@ -23,7 +23,7 @@ from .flows import LinkFlow
 from .forms import CardPaymentForm
 from .guards import opens_invoice
 from .headers import offline_stripe_js
-from .saved_card import card_setup_json, keep_card
+from .saved_card import card_setup_json, keep_card, saving_customer
 
 logger = logging.getLogger(__name__)
 
@@ -87,16 +87,18 @@ def start_payment(request, flow):
                 "credit": format_money(result.payment.amount, invoice.currency),
                 "due": format_money(invoice.amount_due, invoice.currency),
             }
-        checkout = start_card_payment(invoice, amount=form.cleaned_data["amount"])
-        # Offline the card is saved with a SetupIntent that the widget confirms before paying.
-        setup = card_setup_json(invoice) if form.cleaned_data["save_card"] and offline_stripe_js() else {}
+        # "Charge my card automatically": Stripe keeps the card that pays; offline, a SetupIntent.
+        save, offline = form.cleaned_data["save_card"], offline_stripe_js()
+        customer = saving_customer(invoice) if save and not offline else ""
+        checkout = start_card_payment(invoice, amount=form.cleaned_data["amount"], save_for_customer=customer)
+        setup = card_setup_json(invoice) if save and offline else {}
     except InvoicingError as error:
         # After credit paid part of it, the page must reload on the new link to show the new balance.
         moved = {"page_url": flow.invoice_url, "notice": notice} if notice else {}
         return json_error(error, **moved)
     return checkout_json(
         checkout,
-        return_url=flow.card_return_url,
+        return_url=flow.card_return_url + ("?save_card=1" if customer else ""),
         page_url=flow.invoice_url,
         # On the link the rest is paid on, which credit may just have replaced.
         confirm_url=flow.offline_confirm_url if offline_stripe_js() else None,
@@ -116,7 +118,7 @@ def confirm_payment_offline(request, flow):
     except InvoicingError as error:
         return json_error(error)
     if outcome.status == "succeeded":
-        keep_card(flow.invoice, request.POST.get("setup_id", ""))
+        keep_card(flow.invoice, setup_id=request.POST.get("setup_id", ""))
         return JsonResponse({"status": outcome.status, "redirect": receipt_after(flow, outcome)})
     if outcome.status in ("requires_action", "processing"):
         return JsonResponse({"status": outcome.status})
@@ -142,7 +144,11 @@ def card_returned(request, flow):
         logger.warning("Card return for invoice %s refused: %s", invoice.pk, error.message)
         return flow.render_invoice(status=400, error=error.message)
     if outcome.status == "succeeded":
-        keep_card(invoice, request.GET.get("setup_intent", ""))
+        keep_card(
+            invoice,
+            setup_id=request.GET.get("setup_intent", ""),
+            intent_id=intent_id if request.GET.get("save_card") else "",
+        )
         return redirect(receipt_after(flow, outcome))
     if outcome.status == "processing":
         return redirect(flow.invoice_url)

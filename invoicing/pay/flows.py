@@ -4,7 +4,7 @@ where the invoice, its receipt and the card's return are, and how the invoice pa
 
 from ..services.pay_policy import pay_options
 from ..services.saved_cards import active_card
-from .headers import offline_stripe_js, stripe_js
+from .headers import stripe_js
 
 
 def invoice_context(invoice, flow, *, error="", notice="", retry_url=""):
@@ -23,8 +23,7 @@ def invoice_context(invoice, flow, *, error="", notice="", retry_url=""):
         "minimum_partial": options.minimum_partial,
         "stripe_js": stripe_js() if options.card_enabled else None,
         "saved_card": saved_card,
-        # Saving a card along with a payment: with localstripe's widget for now (see pay.card).
-        "can_save_card": options.card_enabled and saved_card is None and offline_stripe_js(),
+        "can_save_card": options.card_enabled and saved_card is None,
         "error": error,
         "notice": notice,
         "retry_url": retry_url,

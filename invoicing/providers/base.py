@@ -71,7 +71,8 @@ class PaymentProvider(ABC):
         """The smallest amount the provider will charge in ``currency``."""
 
     @abstractmethod
-    def create_intent(self, *, amount, currency, metadata, idempotency_key) -> ProviderIntent: ...
+    def create_intent(self, *, amount, currency, metadata, idempotency_key, save_for_customer="") -> ProviderIntent:
+        """With ``save_for_customer``, the card that pays it is kept on that customer for later."""
 
     @abstractmethod
     def retrieve_intent(self, intent_id) -> ProviderIntent: ...
@@ -111,6 +112,11 @@ class PaymentProvider(ABC):
     def card_from_setup(self, setup_id) -> ProviderCard | None:
         """The card a SetupIntent saved (with the SetupIntent's metadata), once it succeeded;
         ``None`` before."""
+
+    @abstractmethod
+    def card_of_intent(self, intent_id) -> ProviderCard | None:
+        """The card a succeeded intent made with ``save_for_customer`` kept (with the intent's
+        metadata); ``None`` for any other intent."""
 
     @abstractmethod
     def detach_card(self, payment_method) -> None: ...

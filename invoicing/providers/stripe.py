@@ -169,13 +169,16 @@ class StripeProvider(PaymentProvider):
             failure_message=error.get("message") or "",
         )
 
-    def create_intent(self, *, amount, currency, metadata, idempotency_key):
+    def create_intent(self, *, amount, currency, metadata, idempotency_key, save_for_customer=""):
         params = {
             "amount": to_minor_units(amount, currency),
             "currency": currency.lower(),
             "metadata": metadata,
             "payment_method_types": ["card"],
         }
+        if save_for_customer:
+            # "Charge my card automatically": Stripe keeps the card on the customer once it paid.
+            params.update(customer=save_for_customer, setup_future_usage="off_session")
         with _calling_stripe("create a payment intent"):
             intent = self._stripe.v1.payment_intents.create(params, {"idempotency_key": idempotency_key})
         return self.intent_from_event(intent.to_dict())
@@ -226,6 +229,15 @@ class StripeProvider(PaymentProvider):
         card = _card(method) if method.get("customer") else self.save_card(setup["customer"], method["id"])
         # Stripe attaches the card to the SetupIntent's customer itself; localstripe does not.
         return replace(card, metadata=dict(setup.get("metadata") or {}))
+
+    def card_of_intent(self, intent_id):
+        with _calling_stripe("read a saved card"):
+            intent = self._stripe.v1.payment_intents.retrieve(intent_id, {"expand": ["payment_method"]}).to_dict()
+        method = intent.get("payment_method")
+        saved = intent.get("setup_future_usage") == "off_session" and intent.get("status") == "succeeded"
+        if not saved or not isinstance(method, dict) or not method.get("customer"):
+            return None
+        return replace(_card(method), metadata=dict(intent.get("metadata") or {}))
 
     def detach_card(self, payment_method):
         try:

@@ -57,8 +57,10 @@ def minimum_partial_amount(invoice):
     return min(get_provider().minimum_amount(invoice.currency), invoice.amount_due)
 
 
-def start_card_payment(invoice, *, amount=None):
+def start_card_payment(invoice, *, amount=None, save_for_customer=""):
     """A PaymentIntent for ``amount`` (``None``: the whole balance) of ``invoice``, new or reused.
+    With ``save_for_customer`` (the client ticked "charge my card automatically"), a new intent
+    that keeps the card on that Stripe customer (``services.saved_cards``).
 
     One intent lives per invoice, amount and link version: two tabs or two clicks get the same
     one, and another amount cancels it. The invoice's row lock is held across the calls to Stripe,
@@ -73,7 +75,9 @@ def start_card_payment(invoice, *, amount=None):
         version = invoice.payment_link.version if invoice.payment_link_id else 0
         wanted = (amount, invoice.currency, version)
         for card_payment in invoice.card_payments.live().select_for_update():
-            if (card_payment.amount, card_payment.currency, card_payment.link_version) == wanted:
+            same = (card_payment.amount, card_payment.currency, card_payment.link_version) == wanted
+            # An intent that keeps the card is never shared: the earlier one is cancelled.
+            if same and not save_for_customer:
                 reused = _reuse(card_payment, provider)
                 if reused:
                     return reused
@@ -90,8 +94,10 @@ def start_card_payment(invoice, *, amount=None):
                 "invoice_number": invoice.number,
                 "site_id": str(invoice.site_id),
                 "link_version": str(version),
+                **({"client_id": str(invoice.client_id)} if save_for_customer else {}),
             },
             idempotency_key=key,
+            save_for_customer=save_for_customer,
         )
         CardPayment.objects.create(
             invoice=invoice,

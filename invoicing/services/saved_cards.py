@@ -57,6 +57,20 @@ def save_card_from_setup(client, setup_id):
     return _store(client, card, provider)
 
 
+def save_card_from_intent(client, intent_id):
+    """The card a succeeded payment with "charge my card automatically" kept (Stripe's
+    ``setup_future_usage``), saved for ``client``; ``None`` for any other payment."""
+    provider = get_provider()
+    card = provider.card_of_intent(intent_id)
+    if card is None or card.metadata.get("client_id") != str(client.pk):
+        return None
+    return _store(client, card, provider)
+
+
+def customer_reference(client):
+    return customer_for(client, get_provider())
+
+
 def save_card(client, payment_method):
     """Attach ``payment_method`` (made in the client's browser by Stripe.js; never card data) to
     the client's customer, and make it the card that pays the client's future invoices. The offline

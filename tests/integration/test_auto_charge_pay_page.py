@@ -4,11 +4,13 @@ client stops it with a button. What localstripe's fake Stripe.js does in the bro
 (``confirmCardSetup``, ``createToken``) is played with its own API."""
 
 import json
+from dataclasses import replace
 
 import pytest
 
 from invoicing.core.lifecycle import InvoiceStatus
 from invoicing.models import SavedCard
+from invoicing.providers.stripe import StripeProvider
 from invoicing.services.saved_cards import active_card, start_card_setup
 from tests.factories import ClientFactory, line, open_invoice
 from tests.integration.test_pay_page_payments import get, post
@@ -117,3 +119,36 @@ def test_stopping_is_a_post_on_a_working_link(client, site_a, stripe_server):
     _invoice, link = open_invoice(site_a)
     assert get(client, link.url + "saved-card/stop/").status_code == 405
     assert post(client, link.url.replace("/invoice/", "/invoice/x") + "saved-card/stop/").status_code == 404
+
+
+def test_with_stripe_the_paying_intent_keeps_the_card(client, site_a, stripe_server, settings, monkeypatch):
+    """Stripe's path (Payment Element): the intent is made with ``setup_future_usage`` on the
+    client's customer, and the return URL saves the card it kept. localstripe refuses
+    ``setup_future_usage`` and keeps no card, so those two calls are played at the provider seam."""
+    settings.STRIPE_OFFLINE_JS = False
+    made_for = []
+    create_intent = StripeProvider.create_intent
+
+    def create_without_saving(self, *, save_for_customer="", **kwargs):
+        made_for.append(save_for_customer)
+        return create_intent(self, **kwargs)
+
+    def card_kept_by(self, intent_id):
+        intent = stripe_server.intent(intent_id)
+        return replace(self.save_card(made_for[-1], intent["payment_method"]), metadata=intent["metadata"])
+
+    monkeypatch.setattr(StripeProvider, "create_intent", create_without_saving)
+    monkeypatch.setattr(StripeProvider, "card_of_intent", card_kept_by)
+    invoice, link = open_invoice(site_a, lines=[line(unit_price="50.00")])
+    assert CONSENT in get(client, link.url).content.decode()
+
+    checkout = post(client, link.url + "card/", {"save_card": "1"}).json()
+
+    assert made_for[-1].startswith("cus_") and "setup_client_secret" not in checkout
+    assert stripe_server.intent(checkout["intent_id"])["metadata"]["client_id"] == str(invoice.client_id)
+    assert checkout["return_url"] == link.url + "return/?save_card=1"
+    assert stripe_server.pay(checkout["intent_id"], stripe_server.card("4242424242424242"))[0] == 200
+    returned = get(client, checkout["return_url"] + f"&payment_intent={checkout['intent_id']}")
+    assert returned.status_code == 302
+    card = active_card(invoice.client)
+    assert (card.last4, card.customer_reference) == ("4242", made_for[-1])

@@ -10,7 +10,14 @@ import pytest
 from invoicing.core.lifecycle import InvoiceStatus
 from invoicing.models import AutoCharge, CardPayment, SavedCard
 from invoicing.services.autocharge import schedule_auto_charge
-from invoicing.services.saved_cards import remove_card, save_card_from_setup, start_card_setup
+from invoicing.services.checkout import complete_card_payment, start_card_payment
+from invoicing.services.saved_cards import (
+    customer_reference,
+    remove_card,
+    save_card_from_intent,
+    save_card_from_setup,
+    start_card_setup,
+)
 from tests.factories import ClientFactory, line, open_invoice
 
 SECRET_KEY = os.environ.get("STRIPE_TEST_SECRET_KEY", "")
@@ -76,3 +83,15 @@ def test_a_removed_card_is_detached(charge, live_stripe, django_capture_on_commi
     with django_capture_on_commit_callbacks(execute=True):
         remove_card(card, removed_by=SavedCard.RemovedBy.CLIENT)
     assert live_stripe.v1.payment_methods.retrieve(card.payment_method_reference).customer is None
+
+
+def test_a_card_payment_with_the_box_ticked_keeps_the_card(site_a, live_stripe):
+    """Stripe's own path on the pay page: the paying intent has ``setup_future_usage``."""
+    invoice, _link = open_invoice(site_a, lines=[line(unit_price="12.34")])
+    checkout = start_card_payment(invoice, save_for_customer=customer_reference(invoice.client))
+    live_stripe.v1.payment_intents.confirm(
+        checkout.intent_id, {"payment_method": "pm_card_visa", "return_url": "https://acme.test/"}
+    )
+    assert complete_card_payment(invoice, checkout.intent_id).status == "succeeded"
+    card = save_card_from_intent(invoice.client, checkout.intent_id)
+    assert card is not None and card.last4 == "4242"
