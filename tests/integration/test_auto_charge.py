@@ -44,14 +44,20 @@ def charge(site_a, stripe_server, django_capture_on_commit_callbacks):
     def make(number=VISA):
         client = ClientFactory(site=site_a)
         save_card(client, stripe_server.card(number))
-        invoice, _link = open_invoice(site_a, client=client, lines=[line(unit_price="120.00")])
-        with django_capture_on_commit_callbacks(execute=True):
-            auto_charge = schedule_auto_charge(invoice)
-        auto_charge.refresh_from_db()
-        invoice.refresh_from_db()
-        return invoice, auto_charge
+        return issue_and_charge(site_a, client, django_capture_on_commit_callbacks)
 
     return make
+
+
+def issue_and_charge(site, client, capture_on_commit_callbacks):
+    """Issue an invoice of 120.00 to ``client`` and schedule its automatic charge; the first
+    attempt runs after commit."""
+    invoice, _link = open_invoice(site, client=client, lines=[line(unit_price="120.00")])
+    with capture_on_commit_callbacks(execute=True):
+        auto_charge = schedule_auto_charge(invoice)
+    auto_charge.refresh_from_db()
+    invoice.refresh_from_db()
+    return invoice, auto_charge
 
 
 def failed_emails(invoice):

@@ -3,13 +3,10 @@ do (a SetupIntent that attaches the card itself, a declined off-session charge r
 PaymentIntent). Skipped unless STRIPE_TEST_SECRET_KEY (an ``sk_test_...`` key) is set: it needs
 the internet, which CI and this machine do not have."""
 
-import os
-
 import pytest
 
 from invoicing.core.lifecycle import InvoiceStatus
 from invoicing.models import AutoCharge, CardPayment, SavedCard
-from invoicing.services.autocharge import schedule_auto_charge
 from invoicing.services.checkout import complete_card_payment, start_card_payment
 from invoicing.services.saved_cards import (
     customer_reference,
@@ -19,23 +16,13 @@ from invoicing.services.saved_cards import (
     start_card_setup,
 )
 from tests.factories import ClientFactory, line, open_invoice
-
-SECRET_KEY = os.environ.get("STRIPE_TEST_SECRET_KEY", "")
+from tests.integration.test_auto_charge import issue_and_charge
+from tests.live.conftest import SECRET_KEY
 
 pytestmark = [
     pytest.mark.django_db,
     pytest.mark.skipif(not SECRET_KEY.startswith("sk_test_"), reason="needs STRIPE_TEST_SECRET_KEY (sk_test_...)"),
 ]
-
-
-@pytest.fixture
-def live_stripe(settings):
-    settings.STRIPE_SECRET_KEY = SECRET_KEY
-    settings.STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_TEST_PUBLISHABLE_KEY", "pk_test_unused")
-    settings.STRIPE_API_BASE = "https://api.stripe.com"
-    import stripe  # only the test plays the browser's part; the module itself goes through its provider
-
-    return stripe.StripeClient(SECRET_KEY)
 
 
 @pytest.fixture
@@ -49,12 +36,7 @@ def charge(site_a, live_stripe, django_capture_on_commit_callbacks):
         live_stripe.v1.setup_intents.confirm(setup_id, {"payment_method": payment_method})  # Stripe.js's part
         card = save_card_from_setup(client, setup_id)
         assert card is not None and card.customer_reference.startswith("cus_")
-        invoice, _link = open_invoice(site_a, client=client, lines=[line(unit_price="12.34")])
-        with django_capture_on_commit_callbacks(execute=True):
-            auto_charge = schedule_auto_charge(invoice)
-        auto_charge.refresh_from_db()
-        invoice.refresh_from_db()
-        return invoice, auto_charge
+        return issue_and_charge(site_a, client, django_capture_on_commit_callbacks)
 
     return make
 

@@ -1,7 +1,6 @@
 """The same flow against Stripe's real test mode. Skipped unless STRIPE_TEST_SECRET_KEY (an
 ``sk_test_...`` key) is set: it needs the internet, which CI and this machine do not have."""
 
-import os
 from decimal import Decimal
 
 import pytest
@@ -9,23 +8,12 @@ import pytest
 from invoicing.core.lifecycle import InvoiceStatus
 from invoicing.services.checkout import complete_card_payment, start_card_payment
 from tests.factories import line, open_invoice
-
-SECRET_KEY = os.environ.get("STRIPE_TEST_SECRET_KEY", "")
+from tests.live.conftest import SECRET_KEY
 
 pytestmark = [
     pytest.mark.django_db,
     pytest.mark.skipif(not SECRET_KEY.startswith("sk_test_"), reason="needs STRIPE_TEST_SECRET_KEY (sk_test_...)"),
 ]
-
-
-@pytest.fixture
-def live_stripe(settings):
-    settings.STRIPE_SECRET_KEY = SECRET_KEY
-    settings.STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_TEST_PUBLISHABLE_KEY", "pk_test_unused")
-    settings.STRIPE_API_BASE = "https://api.stripe.com"
-    import stripe  # only the test plays the browser's part; the module itself goes through its provider
-
-    return stripe.StripeClient(SECRET_KEY)
 
 
 def test_a_card_payment_in_stripe_test_mode(site_a, live_stripe):
