@@ -8,10 +8,11 @@ from django.urls import reverse
 
 from invoicing.models import AutoCharge, Invoice, InvoiceEmailTemplatePage, InvoiceEvent, SavedCard
 from invoicing.services.payments import record_manual_payment
-from tests.factories import open_invoice
+from tests.factories import draft_invoice, open_invoice
 from tests.page_forms import page_form_data
 
 from .reminder_helpers import START, at, set_steps
+from .test_admin_bulk_actions import run as bulk_run
 
 pytestmark = pytest.mark.django_db
 
@@ -74,3 +75,14 @@ def test_the_email_page_has_a_reminder_steps_tab_and_a_preview_per_step(admin_cl
     assert "A week late: ACME-SAMPLE" in step and "/pay/invoice/INV-SAMPLE-" in step
     assert "Plain reminder" in admin_client.get(url, {"mode": "reminder:after_14"}).content.decode()
     assert admin_client.get(url, {"mode": "receipt:after_7"}).status_code == 404
+
+
+def test_reminders_are_paused_and_resumed_in_bulk_from_the_listing(admin_client, site_a):
+    invoices = [open_invoice(site_a)[0] for _ in range(2)]
+    draft = draft_invoice(site_a)
+    paused, _ = bulk_run(admin_client, "pause_reminders", [*invoices, draft])
+    assert (paused.succeeded, paused.failed) == (2, 1) and "is draft" in paused.failures[0]["reason"]
+    assert [Invoice.objects.get(pk=invoice.pk).reminders_paused for invoice in invoices] == [True, True]
+    resumed, _ = bulk_run(admin_client, "resume_reminders", invoices)
+    assert (resumed.succeeded, resumed.failed) == (2, 0)
+    assert not Invoice.objects.filter(reminders_paused=True).exists()
