@@ -164,3 +164,20 @@ def test_the_command_for_cron_says_what_it_did(site_a, capsys):
     with at(DUE + timedelta(days=9)):
         call_command("send_reminders")
     assert capsys.readouterr().out.startswith("1 reminder(s) queued, 1 earlier step(s) skipped")
+
+
+def test_a_run_costs_the_same_queries_however_many_invoices_have_nothing_due(
+    site_a, site_b, django_assert_max_num_queries
+):
+    def reminded_yesterday(count):
+        for site in (site_a, site_b):
+            for _ in range(count):
+                overdue(site)
+        run_on(DAY_AFTER)  # each gets its "day after" step; the next is a week later
+
+    reminded_yesterday(2)
+    with django_assert_max_num_queries(10) as few:
+        assert run_on(DAY_AFTER + timedelta(days=1)).sent == 0
+    reminded_yesterday(10)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert run_on(DAY_AFTER + timedelta(days=1)).sent == 0
