@@ -26,6 +26,7 @@ from ..mail.kinds import EmailKind
 from ..models import AutoCharge, CardPayment, InvoiceEvent, OutboundEmail, SavedCard
 from ..providers import get_provider
 from .card_payments import sync_card_payment
+from .checkout import card_payment_processing
 from .events import record_event
 from .intents import cancel_intent
 from .locking import lock_invoice
@@ -103,6 +104,9 @@ def attempt_charge(auto_charge_id, now=None):
         card = auto_charge.saved_card
         if invoice.status not in COLLECTIBLE_STATES or invoice.amount_due <= 0 or card.removed_at is not None:
             return _finish(auto_charge, Status.CANCELED)
+        if card_payment_processing(invoice):
+            # The client's own card payment is on its way: the next run sees whether it paid.
+            return None
         _charge(auto_charge, invoice, card, now)
     return auto_charge
 

@@ -212,3 +212,25 @@ def test_a_paid_invoice_cancels_its_pending_charge(charge, admin_user):
     assert (auto_charge.status, auto_charge.attempts) == (AutoCharge.Status.CANCELED, 1)
     assert len(failed_emails(invoice)) == 1
     assert OutboundEmail.objects.filter(invoice=invoice, kind=EmailKind.CHARGE_FAILED).count() == 1
+
+
+def test_a_card_payment_processing_holds_the_charge(site_a, stripe_server):
+    client = ClientFactory(site=site_a)
+    card = save_card(client, stripe_server.card(VISA))
+    invoice, _link = open_invoice(site_a, client=client)
+    CardPayment.objects.create(
+        invoice=invoice,
+        intent_id="pi_on_its_way",
+        amount=invoice.amount_due,
+        currency=invoice.currency,
+        link_version=1,
+        idempotency_key="the-clients-own",
+        status=CardPayment.Status.PROCESSING,
+    )
+    auto_charge = AutoCharge.objects.create(invoice=invoice, saved_card=card, next_attempt_at=invoice.issued_at)
+
+    assert run_due_auto_charges() == 0  # due, but not tried
+
+    auto_charge.refresh_from_db()
+    assert (auto_charge.status, auto_charge.attempts) == (AutoCharge.Status.SCHEDULED, 0)
+    assert CardPayment.objects.filter(invoice=invoice).count() == 1
