@@ -13,7 +13,7 @@ The guarantees, and how each is kept:
 """
 
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
@@ -46,9 +46,6 @@ class ReminderRun:
     skipped: int = 0
     waiting: int = 0
     failed: int = 0
-
-    def as_dict(self):
-        return asdict(self)
 
 
 def send_due_reminders(now=None):
