@@ -9,6 +9,13 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def keep_reminders_off(apps, schema_editor):
+    """Before steps, "remind every 0 days" turned reminders off: keep them off there (the new
+    default step, the day after the due date, would otherwise start reminding)."""
+    BillingSettings = apps.get_model("invoicing", "BillingSettings")
+    BillingSettings.objects.filter(reminder_interval_days=0).update(remind_after_1=False)
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -337,4 +344,5 @@ class Migration(migrations.Migration):
             model_name='autocharge',
             index=models.Index(fields=['status', 'next_attempt_at'], name='invoicing_a_status_74fb47_idx'),
         ),
+        migrations.RunPython(keep_reminders_off, migrations.RunPython.noop),
     ]
