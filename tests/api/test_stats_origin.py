@@ -75,5 +75,8 @@ def test_the_billing_report_filters_by_origin(admin_client, books):
     period = {"period_after": PERIOD["start"], "period_before": PERIOD["end"]}
     recurring = admin_client.get(url, {**period, "origin": "recurring"}).content.decode()
     one_off = admin_client.get(url, {**period, "origin": "one_off"}).content.decode()
+    both = admin_client.get(url, period).content.decode()
     assert "340.00 EUR" in recurring and "100.00 EUR" not in recurring
     assert "100.00 EUR" in one_off and "340.00 EUR" not in one_off
+    # March's row: 170.00 collected on the recurring invoice, 100.00 on the one-off, 270.00 for both.
+    assert "270.00 EUR" in both and "270.00 EUR" not in recurring and "270.00 EUR" not in one_off
