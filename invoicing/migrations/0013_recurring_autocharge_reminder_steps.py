@@ -344,5 +344,10 @@ class Migration(migrations.Migration):
             model_name='autocharge',
             index=models.Index(fields=['status', 'next_attempt_at'], name='invoicing_a_status_74fb47_idx'),
         ),
+        migrations.AlterField(
+            model_name='outboundemail',
+            name='trigger',
+            field=models.CharField(choices=[('requested', 'Sent on request'), ('payment', 'Payment received'), ('fresh_link', 'Client asked for a fresh link'), ('schedule', 'Scheduled reminder'), ('auto_charge', 'Automatic charge failed')], default='requested', max_length=16, verbose_name='trigger'),
+        ),
         migrations.RunPython(keep_reminders_off, migrations.RunPython.noop),
     ]

@@ -23,6 +23,7 @@ class OutboundEmail(models.Model):
         PAYMENT = "payment", _("Payment received")
         FRESH_LINK = "fresh_link", _("Client asked for a fresh link")
         SCHEDULE = "schedule", _("Scheduled reminder")
+        AUTO_CHARGE = "auto_charge", _("Automatic charge failed")
 
     class Delivery(models.TextChoices):
         UNKNOWN = "", _("Not reported")

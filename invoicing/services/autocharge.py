@@ -162,7 +162,9 @@ def _failed(auto_charge, invoice, reason, now):
     retries_done = auto_charge.attempts - 1
     auto_charge.last_error = reason
     record_event(invoice, InvoiceEvent.Kind.AUTO_CHARGE_FAILED, attempt=auto_charge.attempts, reason=reason)
-    send_invoice_email(invoice, EmailKind.CHARGE_FAILED, trigger=OutboundEmail.Trigger.SCHEDULE, failure_reason=reason)
+    send_invoice_email(
+        invoice, EmailKind.CHARGE_FAILED, trigger=OutboundEmail.Trigger.AUTO_CHARGE, failure_reason=reason
+    )
     if retries_done >= len(days):
         record_event(invoice, InvoiceEvent.Kind.AUTO_CHARGE_GAVE_UP, attempts=auto_charge.attempts)
         return _finish(auto_charge, Status.FAILED)
