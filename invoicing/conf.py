@@ -80,6 +80,12 @@ SETTINGS = [
         "A task worker that shows no sign of life for this long is taken for dead: the periodic sweep"
         " (manage.py send_due_emails) resumes its bulk action and takes back the email it was sending.",
     ),
+    Setting(
+        "INVOICING_AUTO_CHARGE_RETRY_DAYS",
+        (1, 3, 5),
+        "After a failed automatic charge, retry this many days after the first failure (each retry"
+        " scheduled from the one before, by the gap); after the last, give up. () retries never.",
+    ),
 ]
 DEFAULTS = {setting.name: setting.default for setting in SETTINGS}
 

@@ -5,7 +5,7 @@ from dataclasses import asdict
 
 from django_tasks import task
 
-from .services import bulk, delivery, outbox, reconcile, reminders
+from .services import autocharge, bulk, delivery, outbox, reconcile, recurring, reminders
 from .services.delivery import deliver_email
 
 
@@ -33,8 +33,16 @@ def resume_stalled_jobs():
 
 @task()
 def send_reminders():
-    """Run daily (``manage.py send_reminders`` from cron): reminders for overdue invoices."""
-    return reminders.send_due_reminders()
+    """Run daily (``manage.py send_reminders`` from cron): each website's reminder steps that are due.
+    Returns the counts of ``reminders.ReminderRun`` (sent, skipped, waiting, failed)."""
+    return asdict(reminders.send_due_reminders())
+
+
+@task()
+def generate_recurring_invoices():
+    """Run daily (``manage.py generate_recurring_invoices`` from cron): each due period's invoice of
+    every active recurring schedule, once; a late run catches up every missed period."""
+    return asdict(recurring.generate_recurring_invoices())
 
 
 @task()
@@ -55,3 +63,10 @@ def purge_exports():
     """Run hourly (``manage.py purge_invoicing_exports`` from cron): bulk-export ZIPs older than
     ``INVOICING_EXPORT_MAX_AGE_HOURS`` are deleted, so that no batch of invoices lingers on disk."""
     return bulk.purge_expired_archives()
+
+
+@task()
+def run_due_auto_charges():
+    """Run every few minutes (``manage.py run_auto_charges`` from cron): automatic charges whose
+    attempt is due (a retry, or a first attempt whose task was lost) are tried, each once."""
+    return autocharge.run_due_auto_charges()

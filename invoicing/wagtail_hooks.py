@@ -15,13 +15,24 @@ from .admin.clients import SIGN_IN_LINK_SENT, ClientViewSet, SignInLinkSentForma
 from .admin.dashboard import add_billing_panel
 from .admin.emails import OutboundEmailViewSet, ReadOnlyPermissionPolicy
 from .admin.group_panel import BillingSitesForm
+from .admin.invoice_templates import InvoiceTemplateViewSet
 from .admin.invoices import DeleteDraftAction, InvoicePermissionPolicy, InvoiceViewSet
 from .admin.jobs import BulkJobViewSet
 from .admin.modeladmin import PaymentsLedger
 from .admin.reports import billing_report_menu_item, billing_report_urls
+from .admin.schedules import RecurringScheduleViewSet
 from .admin.site_history import install as flatten_the_site_historys_union
 from .admin.stripe_events import StripeEventViewSet
-from .models import BillingLogEntry, BillingSettings, Client, Invoice, OutboundEmail, StripeEvent
+from .models import (
+    BillingLogEntry,
+    BillingSettings,
+    Client,
+    Invoice,
+    InvoiceTemplate,
+    OutboundEmail,
+    RecurringSchedule,
+    StripeEvent,
+)
 
 register_permission_policy(OutboundEmail, ReadOnlyPermissionPolicy(OutboundEmail))
 # Replaces the policy that @register_setting gave it: billing settings follow billing access too.
@@ -29,6 +40,8 @@ register_permission_policy(BillingSettings, BillingSitePermissionPolicy(BillingS
 register_permission_policy(Invoice, InvoicePermissionPolicy(Invoice))
 register_snippet(InvoiceViewSet)
 register_snippet(ClientViewSet)
+register_snippet(InvoiceTemplateViewSet)
+register_snippet(RecurringScheduleViewSet)
 register_snippet(OutboundEmailViewSet)
 register_permission_policy(StripeEvent, ReadOnlyPermissionPolicy(StripeEvent))
 register_snippet(StripeEventViewSet)
@@ -58,6 +71,8 @@ def log_billing_per_website(actions):
     # Wagtail's history and site history of invoices and clients, narrowed to the user's websites.
     actions.register_model(Invoice, BillingLogEntry)
     actions.register_model(Client, BillingLogEntry)
+    actions.register_model(InvoiceTemplate, BillingLogEntry)
+    actions.register_model(RecurringSchedule, BillingLogEntry)
     # Sending a client a sign-in link, logged with the address it went to (never the token).
     actions.register_action(SIGN_IN_LINK_SENT)(SignInLinkSentFormatter)
 

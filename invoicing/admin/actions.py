@@ -241,6 +241,25 @@ class RevokeLinkView(InvoiceActionView):
         return _("The payment link of %(invoice)s was revoked.") % {"invoice": self.invoice.number}
 
 
+class PauseRemindersView(InvoiceActionView):
+    action, icon = ACTIONS["pause_reminders"], "no-view"
+    intro = _("No scheduled reminder goes to the client until you resume them. Emails you send still go.")
+
+    def done(self, outcome):
+        return _("Reminders for %(invoice)s paused.") % {"invoice": self.invoice.number}
+
+
+class ResumeRemindersView(InvoiceActionView):
+    action, icon = ACTIONS["resume_reminders"], "resubmit"
+    intro = _(
+        "Reminders go on with the next step on its own date; the steps that fell due while they were "
+        "paused are skipped, so the client gets no catch-up burst."
+    )
+
+    def done(self, outcome):
+        return _("Reminders for %(invoice)s resumed.") % {"invoice": self.invoice.number}
+
+
 # (path, view): the order is the order of the buttons; each URL is named after its action.
 ACTION_VIEWS = [
     ("issue", IssueView),
@@ -248,6 +267,8 @@ ACTION_VIEWS = [
     ("mark-paid", MarkPaidView),
     ("rotate-link", RotateLinkView),
     ("revoke-link", RevokeLinkView),
+    ("pause-reminders", PauseRemindersView),
+    ("resume-reminders", ResumeRemindersView),
     ("uncollectible", MarkUncollectibleView),
     ("void", VoidView),
     ("pdf", InvoicePdfView),

@@ -91,6 +91,20 @@ class VoidBulkAction(InvoiceJobBulkAction):
     classes = {"serious"}
 
 
+class PauseRemindersBulkAction(InvoiceJobBulkAction):
+    action_type = "pause_reminders"
+    aria_label = _("Pause the scheduled reminders of the selected invoices")
+    intro = _("No scheduled reminder goes to these clients until resumed. Invoices that are not open are skipped.")
+    action_priority = 15
+
+
+class ResumeRemindersBulkAction(InvoiceJobBulkAction):
+    action_type = "resume_reminders"
+    aria_label = _("Resume the scheduled reminders of the selected invoices")
+    intro = _("Each invoice's next step goes on its own date; steps due while paused are skipped, never sent at once.")
+    action_priority = 16
+
+
 class DownloadPdfsBulkAction(InvoiceJobBulkAction):
     display_name = _("Download PDFs")
     action_type = DOWNLOAD_PDFS
@@ -106,5 +120,7 @@ INVOICE_BULK_ACTIONS = [
     MarkPaidBulkAction,
     MarkUncollectibleBulkAction,
     VoidBulkAction,
+    PauseRemindersBulkAction,
+    ResumeRemindersBulkAction,
     DownloadPdfsBulkAction,
 ]

@@ -13,9 +13,11 @@ from wagtail.snippets.views.snippets import InspectView
 
 from ..core.lifecycle import InvoiceStatus
 from ..core.money import from_minor_units
-from ..models import Client, Invoice, InvoiceEvent, InvoiceLine, OutboundEmail, Payment, PaymentLink, Refund
+from ..models import AutoCharge, Client, Invoice, InvoiceEvent, InvoiceLine, OutboundEmail, Payment, PaymentLink, Refund
 from ..models.access import scope_to_user
+from ..services.reminder_schedule import reminder_outlook
 from .actions import available_actions
+from .schedules import describe_period, schedule_url
 
 # Actions shown as header buttons; the rest go to the header's "more" menu.
 HEADER_ACTIONS = 2
@@ -44,7 +46,7 @@ class InvoiceInspectView(InspectView):
 
     def get_object(self, queryset=None):
         invoices = scope_to_user(
-            Invoice.objects.select_related("site", "client", "issued_by", "payment_link"), self.request.user
+            Invoice.objects.select_related("site", "client", "issued_by", "payment_link", "schedule"), self.request.user
         )
         return get_object_or_404(invoices, pk=unquote(str(self.pk)))
 
@@ -112,5 +114,9 @@ class InvoiceInspectView(InspectView):
             emails=emails,
             events=events,
             link_actions={action.name: action.url for action in self.actions if action.name.endswith("_link")},
+            schedule_url=schedule_url(invoice.schedule) if invoice.schedule_id else None,
+            period=describe_period(invoice.period_start, invoice.period_end) if invoice.period_start else None,
+            reminder=reminder_outlook(invoice),
+            auto_charge=AutoCharge.objects.filter(invoice=invoice).select_related("saved_card").first(),
             **kwargs,
         )

@@ -15,7 +15,10 @@ ACTION_PERMISSIONS = {
     "update": "change",
     "partial_update": "change",
     "destroy": "delete",
-    **{name: ACTIONS[name].permission for name in ("send_email", "mark_paid", "void", "pdf")},
+    **{
+        name: ACTIONS[name].permission
+        for name in ("send_email", "mark_paid", "void", "pdf", "pause_reminders", "resume_reminders")
+    },
 }
 
 

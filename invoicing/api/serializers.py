@@ -15,10 +15,13 @@ from rest_framework import serializers
 from rest_framework.fields import get_attribute
 from wagtail.models import Site
 
+from ..core.exceptions import ValidationFailed
 from ..core.money import CURRENCY_CHOICES, round_money
 from ..mail.kinds import EmailKind
-from ..models import Client, Invoice, OutboundEmail, Payment
+from ..models import Client, Invoice, InvoiceTemplate, OutboundEmail, Payment
 from ..models.access import billing_sites, scope_to_user
+from ..services.reminder_schedule import next_reminder
+from ..services.templates import template_fields
 
 # Bounds that keep every total within the money columns (15 integer digits).
 MAX_LINES = 50
@@ -183,6 +186,12 @@ class InvoiceSerializer(serializers.ModelSerializer):
         return PaymentSerializer(payment).data if payment else None
 
 
+class NextReminderSerializer(serializers.Serializer):
+    step = serializers.CharField(source="key", help_text=_("The step: before_3, on_due, after_7, …, repeat_1, …"))
+    label = serializers.CharField()
+    date = serializers.DateField(help_text=_("When it goes out (with the daily run)."))
+
+
 class InvoiceDetailSerializer(InvoiceSerializer):
     """One invoice with its lines, payments and latest email; ``payment_link`` only right after
     the link was issued or rotated (the raw token is never stored, so it cannot be shown again)."""
@@ -193,9 +202,20 @@ class InvoiceDetailSerializer(InvoiceSerializer):
     payment_link = serializers.SerializerMethodField(
         help_text=_("Only in the response that issued or rotated the link: keep it, it is not shown again.")
     )
+    next_reminder = serializers.SerializerMethodField(
+        help_text=_("The next scheduled reminder; null when none will go (paid, paused, no step left, …).")
+    )
+    reminders_paused = serializers.BooleanField(read_only=True)
 
     class Meta(InvoiceSerializer.Meta):
-        fields = InvoiceSerializer.Meta.fields + ["lines", "payments", "last_email", "payment_link"]
+        fields = InvoiceSerializer.Meta.fields + [
+            "lines",
+            "payments",
+            "last_email",
+            "payment_link",
+            "next_reminder",
+            "reminders_paused",
+        ]
         read_only_fields = fields
 
     @extend_schema_field(PaymentSerializer(many=True))
@@ -211,6 +231,11 @@ class InvoiceDetailSerializer(InvoiceSerializer):
     def get_payment_link(self, invoice):
         link = self.context.get("issued_link")
         return IssuedLinkSerializer(link).data if link else None
+
+    @extend_schema_field(NextReminderSerializer(allow_null=True))
+    def get_next_reminder(self, invoice):
+        step = next_reminder(invoice)
+        return NextReminderSerializer(step).data if step else None
 
 
 class InvoiceWriteSerializer(serializers.Serializer):
@@ -228,6 +253,12 @@ class InvoiceWriteSerializer(serializers.Serializer):
     lines = LineSerializer(many=True, allow_empty=False, max_length=MAX_LINES)
     issue = serializers.BooleanField(default=False, write_only=True, help_text=_("Issue it: number and pay link."))
     send_email = serializers.BooleanField(default=False, write_only=True, help_text=_("Issue it and email it."))
+    template = serializers.PrimaryKeyRelatedField(
+        queryset=InvoiceTemplate.objects.none(),
+        required=False,
+        write_only=True,
+        help_text=_("Fill the draft from this invoice template; the fields given override the template's."),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -235,9 +266,13 @@ class InvoiceWriteSerializer(serializers.Serializer):
         user = getattr(self.context.get("request"), "user", None)
         self.fields["website"].queryset = billing_sites(user)
         self.fields["client"].queryset = scope_to_user(Client.objects.all(), user)
+        self.fields["template"].queryset = scope_to_user(InvoiceTemplate.objects.all(), user)
         if self.instance is not None:
             # Issuing is its own step once the draft exists; creating can do both at once.
-            del self.fields["issue"], self.fields["send_email"]
+            del self.fields["issue"], self.fields["send_email"], self.fields["template"]
+        elif isinstance(kwargs.get("data"), dict) and kwargs["data"].get("template") is not None:
+            for name in ("website", "client", "title", "lines"):  # the template gives them
+                self.fields[name].required = False
 
     def validate_due_date(self, value):
         if value and value > timezone.localdate() + timedelta(days=MAX_DUE_DAYS_AHEAD):
@@ -245,11 +280,24 @@ class InvoiceWriteSerializer(serializers.Serializer):
         return value
 
     def validate(self, attrs):
+        if attrs.get("template") is not None:
+            attrs = self.filled_from_template(attrs)
         site = attrs.get("website") or getattr(self.instance, "site", None)
         client = attrs.get("client") or getattr(self.instance, "client", None)
         if site and client and client.site_id != site.pk:
             raise serializers.ValidationError({"client": _("This client belongs to another website.")})
         return attrs
+
+    def filled_from_template(self, attrs):
+        template = attrs.pop("template")
+        if attrs.get("website") not in (None, template.site):
+            raise serializers.ValidationError({"template": _("This template belongs to another website.")})
+        try:
+            fields = template_fields(template, client=attrs.get("client"))
+        except ValidationFailed as exc:
+            raise serializers.ValidationError({"client": exc.message}) from None
+        fields["website"] = fields.pop("site")
+        return {**fields, **attrs}
 
     def service_fields(self):
         """The validated data as the invoice services name it."""

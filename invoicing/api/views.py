@@ -248,6 +248,30 @@ class InvoiceViewSet(InvoicingAPIMixin, viewsets.ModelViewSet):
         return Response(self.detail_data(invoice))
 
     @extend_schema(
+        summary="Pause the invoice's scheduled reminders",
+        description="Emails sent by hand still go. 409 when they are already paused or the invoice is not open.",
+        request=None,
+        responses={200: InvoiceDetailSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def pause_reminders(self, request, pk=None):
+        invoice = self.get_object()
+        ACTIONS["pause_reminders"].run(invoice, by=request.user)
+        return Response(self.detail_data(invoice))
+
+    @extend_schema(
+        summary="Resume the invoice's scheduled reminders",
+        description="The next step goes on its own date; steps that fell due while paused are skipped.",
+        request=None,
+        responses={200: InvoiceDetailSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def resume_reminders(self, request, pk=None):
+        invoice = self.get_object()
+        ACTIONS["resume_reminders"].run(invoice, by=request.user)
+        return Response(self.detail_data(invoice))
+
+    @extend_schema(
         summary="The invoice as a PDF",
         responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The PDF.")},
     )
@@ -270,7 +294,9 @@ class InvoiceViewSet(InvoicingAPIMixin, viewsets.ModelViewSet):
         sites = billing_sites(request.user)
         if "website" in period:
             sites = sites.filter(pk=period["website"])
-        figures = invoice_stats(sites, start=period["start"], end=period["end"], as_of=period["as_of"])
+        figures = invoice_stats(
+            sites, start=period["start"], end=period["end"], as_of=period["as_of"], origin=period.get("origin")
+        )
         body = {"start": period["start"], "end": period["end"], "as_of": period["as_of"], "currencies": figures}
         return Response(StatsSerializer(body).data)
 

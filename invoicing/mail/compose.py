@@ -50,12 +50,28 @@ def _colour(value, default):
     return value if HEX_COLOUR.match(value or "") else default
 
 
-def compose_email(template, kind, invoice, *, locale, pay_url=None, payment=None, logo_url=None, account_url=""):
+def compose_email(
+    template,
+    kind,
+    invoice,
+    *,
+    locale,
+    pay_url=None,
+    payment=None,
+    logo_url=None,
+    account_url="",
+    failure_reason="",
+    step=None,
+):
     """``template`` is the site's ``InvoiceEmailTemplatePage`` (or an unsaved one with defaults);
-    ``account_url`` is the plain link to the client's billing account page, never a signed-in one."""
+    ``account_url`` is the plain link to the client's billing account page, never a signed-in one;
+    ``failure_reason`` is why a saved card could not be charged (failed-charge emails only); ``step``
+    is a scheduled reminder's step (``core.reminder_steps``), for its own wording."""
     kind = EmailKind(kind)
-    wording = template.wording(kind)
+    wording = template.wording(kind, step=step)
     values = placeholder_values(invoice, locale=locale, pay_url=pay_url if kind in KINDS_WITH_PAY_LINK else None)
+    if kind == EmailKind.CHARGE_FAILED:
+        values["failure_reason"] = failure_reason
     # Sanitised before filling, so that values are escaped text and never become markup.
     body_html = fill(sanitize_rich_text(wording.body), values, html=True)
     context = {

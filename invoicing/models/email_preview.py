@@ -5,6 +5,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ..core.money import round_money
 from ..mail.compose import compose_email
@@ -37,7 +38,7 @@ def sample_invoice(site, billing, *, paid):
     )
 
 
-def preview_email(template, kind, *, site):
+def preview_email(template, kind, *, site, step=None):
     # Not BillingSettings.for_site(), which creates the row when it is missing.
     billing = BillingSettings.objects.filter(site=site).first() or BillingSettings(site=site)
     paid = kind == EmailKind.RECEIPT
@@ -51,4 +52,6 @@ def preview_email(template, kind, *, site):
         pay_url=f"{site.root_url}/pay/invoice/{SAMPLE_TOKEN}/",
         payment=payment if paid else None,
         logo_url=template.logo_url(site, create=False),
+        failure_reason=_("Your card was declined."),
+        step=step,
     )

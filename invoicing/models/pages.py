@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.http import Http404, HttpResponse
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel, ObjectList, TabbedInterface
 from wagtail.contrib.routable_page.models import RoutablePageMixin
@@ -18,8 +19,9 @@ from wagtail.images.models import Filter, SourceImageIOError
 from wagtail.models import Page
 
 from ..conf import invoicing_settings
+from ..core.reminder_steps import REMINDER_STEPS, STEPS_BY_KEY
 from ..mail.kinds import KINDS_WITH_PAY_LINK, EmailKind
-from ..mail.placeholders import PLACEHOLDERS, unknown_placeholders
+from ..mail.placeholders import allowed_placeholders, unknown_placeholders
 from ..mail.sanitize import rich_text_to_plain, sanitize_rich_text
 from ..pdf.document import Branding
 from .email_preview import preview_email
@@ -163,6 +165,16 @@ class InvoiceEmailTemplatePage(Page):
                 )
                 for kind in EmailKind
             ),
+            ObjectList(
+                [
+                    MultiFieldPanel(
+                        [FieldPanel(f"reminder_{step.key}_subject"), FieldPanel(f"reminder_{step.key}_body")],
+                        heading=step.label,
+                    )
+                    for step in REMINDER_STEPS
+                ],
+                heading=_("Reminder steps"),
+            ),
             ObjectList(Page.promote_panels, heading=_("Promote")),
             ObjectList(Page.settings_panels, heading=_("Settings")),
         ]
@@ -177,46 +189,63 @@ class InvoiceEmailTemplatePage(Page):
     def serve(self, request, *args, **kwargs):
         raise Http404
 
-    def wording(self, kind):
+    def wording(self, kind, step=None):
+        """The wording of ``kind``; a reminder ``step`` of the catalogue uses its own subject and body
+        where they are filled in (a repeat, or an empty part, falls back to the reminder's)."""
         kind = EmailKind(kind)
+        own = f"reminder_{step}" if kind == EmailKind.REMINDER and step in STEPS_BY_KEY else kind.value
+        body = getattr(self, f"{own}_body")
         return Wording(
-            subject=getattr(self, f"{kind.value}_subject"),
+            subject=getattr(self, f"{own}_subject") or getattr(self, f"{kind.value}_subject"),
             preheader=getattr(self, f"{kind.value}_preheader"),
-            body=getattr(self, f"{kind.value}_body"),
+            body=body if rich_text_to_plain(body).strip() else getattr(self, f"{kind.value}_body"),
             button_label=getattr(self, f"{kind.value}_button_label", ""),
         )
+
+    def worded_fields(self):
+        """(field name, placeholders allowed) of every part of every email's wording."""
+        for kind in EmailKind:
+            for part in ("subject", "preheader", "body", "button_label"):
+                if hasattr(self, f"{kind.value}_{part}"):
+                    yield f"{kind.value}_{part}", allowed_placeholders(kind)
+        for step in REMINDER_STEPS:
+            for part in ("subject", "body"):
+                yield f"reminder_{step.key}_{part}", allowed_placeholders(EmailKind.REMINDER)
 
     def clean(self):
         super().clean()
         errors = {}
-        for kind in EmailKind:
-            allowed = PLACEHOLDERS if kind in KINDS_WITH_PAY_LINK else PLACEHOLDERS.keys() - {"pay_link"}
-            for part in ("subject", "preheader", "body", "button_label"):
-                text = getattr(self, f"{kind.value}_{part}", "")
-                # The body is checked as the email will use it: sanitising decodes entities, so
-                # "&#123;% now 'Y' %&#125;" becomes "{% now 'Y' %}" there.
-                unknown = unknown_placeholders(sanitize_rich_text(text) if part == "body" else text, allowed)
-                if unknown:
-                    message = _("Unknown placeholder: %(names)s. Use only: %(allowed)s.")
-                    if unknown != unknown_placeholders(text, allowed):
-                        message = _(
-                            "Unknown placeholder: %(names)s (braces written as HTML entities count too). "
-                            "Use only: %(allowed)s."
-                        )
-                    errors[f"{kind.value}_{part}"] = message % {
-                        "names": ", ".join(unknown),
-                        "allowed": ", ".join(f"{{{name}}}" for name in sorted(allowed)),
-                    }
+        for field, allowed in self.worded_fields():
+            text = getattr(self, field)
+            # A body is checked as the email will use it: sanitising decodes entities, so
+            # "&#123;% now 'Y' %&#125;" becomes "{% now 'Y' %}" there.
+            unknown = unknown_placeholders(sanitize_rich_text(text) if field.endswith("_body") else text, allowed)
+            if unknown:
+                message = _("Unknown placeholder: %(names)s. Use only: %(allowed)s.")
+                if unknown != unknown_placeholders(text, allowed):
+                    message = _(
+                        "Unknown placeholder: %(names)s (braces written as HTML entities count too). "
+                        "Use only: %(allowed)s."
+                    )
+                errors[field] = message % {
+                    "names": ", ".join(unknown),
+                    "allowed": ", ".join(f"{{{name}}}" for name in sorted(allowed)),
+                }
         if errors:
             raise ValidationError(errors)
 
     # Previews: the real email, for a sample invoice of this page's site; nothing is saved.
-    preview_modes = [(kind.value, kind.label) for kind in EmailKind]
+    # A reminder step's mode is "reminder:<step>".
+    preview_modes = [(kind.value, kind.label) for kind in EmailKind] + [
+        (f"{EmailKind.REMINDER.value}:{step.key}", format_lazy("{}: {}", EmailKind.REMINDER.label, step.label))
+        for step in REMINDER_STEPS
+    ]
 
     def serve_preview(self, request, mode_name):
-        if mode_name not in EmailKind.values:
+        kind, _colon, step = mode_name.partition(":")
+        if kind not in EmailKind.values or (step and (kind != EmailKind.REMINDER or step not in STEPS_BY_KEY)):
             raise Http404
-        return HttpResponse(preview_email(self, EmailKind(mode_name), site=self.get_site()).html)
+        return HttpResponse(preview_email(self, EmailKind(kind), site=self.get_site(), step=step or None).html)
 
     def as_branding(self):
         """The branding as plain data for documents (the PDF knows no pages or images)."""

@@ -14,6 +14,7 @@ from .documents import invoice_pdf
 from .invoices import issue_invoice, mark_uncollectible, void_invoice
 from .outbox import issue_and_send_invoice, send_invoice_email
 from .payments import record_manual_payment
+from .reminders import pause_reminders, resume_reminders
 from .tokens import revoke_payment_link, rotate_payment_link
 
 
@@ -81,6 +82,20 @@ ACTIONS = {
             "change",
             applies_to=lambda invoice: invoice.status == InvoiceStatus.OPEN,
             run=mark_uncollectible,
+        ),
+        InvoiceAction(
+            "pause_reminders",
+            _("Pause reminders"),
+            "change",
+            applies_to=lambda invoice: invoice.status == InvoiceStatus.OPEN and not invoice.reminders_paused,
+            run=pause_reminders,
+        ),
+        InvoiceAction(
+            "resume_reminders",
+            _("Resume reminders"),
+            "change",
+            applies_to=lambda invoice: invoice.reminders_paused,
+            run=resume_reminders,
         ),
         InvoiceAction(
             "void",

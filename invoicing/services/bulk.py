@@ -40,7 +40,11 @@ EXPORTS_STORAGE = "invoicing_exports"
 
 # The archive of PDFs is the one bulk action that is not an action on each invoice (``ACTIONS``).
 DOWNLOAD_PDFS = "download_pdfs"
-BULK_ACTIONS = {name: ACTIONS[name] for name in ("issue", "send_email", "mark_paid", "void", "mark_uncollectible")}
+BULK_ACTIONS = {
+    name: ACTIONS[name]
+    for name in ("issue", "send_email", "mark_paid", "void", "mark_uncollectible")
+    + ("pause_reminders", "resume_reminders")
+}
 
 
 def action_label(action):

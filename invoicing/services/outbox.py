@@ -40,11 +40,15 @@ def fresh_link_interval():
     return timedelta(minutes=invoicing_settings.INVOICING_FRESH_LINK_MINUTES)
 
 
-def send_invoice_email(invoice, kind, *, link=None, by=None, trigger=OutboundEmail.Trigger.REQUESTED):
+def send_invoice_email(
+    invoice, kind, *, link=None, by=None, trigger=OutboundEmail.Trigger.REQUESTED, failure_reason="", step=None
+):
     """Queue an email of ``kind`` for ``invoice``; it is sent after the current transaction commits.
 
-    A new-invoice email or a reminder carries the pay link: ``link`` (the ``IssuedLink`` from
-    ``issue_invoice``) when given, else a freshly rotated one. A receipt is for the latest payment.
+    A new-invoice email, a reminder or a failed-charge email (with ``failure_reason``) carries the
+    pay link: ``link`` (the ``IssuedLink`` from ``issue_invoice``) when given, else a freshly
+    rotated one. A receipt is for the latest payment. A scheduled reminder names its ``step``
+    (``core.reminder_steps``), whose own wording it uses where the website's page has one.
     """
     kind = EmailKind(kind)
     with transaction.atomic():
@@ -62,7 +66,7 @@ def send_invoice_email(invoice, kind, *, link=None, by=None, trigger=OutboundEma
                 % {"invoice": describe(invoice), "status": invoice.get_status_display().lower()}
             )
         link = link or open_new_link(invoice, by=by)
-        return _queue(invoice, kind, pay_url=link.url, by=by, trigger=trigger)
+        return _queue(invoice, kind, pay_url=link.url, by=by, trigger=trigger, failure_reason=failure_reason, step=step)
 
 
 def issue_and_send_invoice(invoice, *, by=None):
@@ -118,7 +122,7 @@ def sender_address(site, template, billing):
     return formataddr((name, billing.sender_email or settings.DEFAULT_FROM_EMAIL))
 
 
-def _queue(invoice, kind, *, pay_url=None, payment=None, by=None, trigger):
+def _queue(invoice, kind, *, pay_url=None, payment=None, by=None, trigger, failure_reason="", step=None):
     site = invoice.site
     billing = BillingSettings.for_site(site)
     # A site without a published template page still gets emails, with the default wording.
@@ -132,6 +136,8 @@ def _queue(invoice, kind, *, pay_url=None, payment=None, by=None, trigger):
         payment=payment,
         logo_url=template.logo_url(site),
         account_url=account_url(site),
+        failure_reason=failure_reason,
+        step=step,
     )
     email = OutboundEmail.objects.create(
         invoice=invoice,

@@ -67,6 +67,8 @@ def test_the_schema_documents_every_operation(client):
         (prefix + "{id}/send_email/", "post"),
         (prefix + "{id}/mark_paid/", "post"),
         (prefix + "{id}/void/", "post"),
+        (prefix + "{id}/pause_reminders/", "post"),
+        (prefix + "{id}/resume_reminders/", "post"),
         (prefix + "{id}/pdf/", "get"),
         (prefix + "stats/", "get"),
         (prefix + "pay/{token}/", "get"),

@@ -180,7 +180,8 @@ class TestAvailableActions:
         assert self.names(draft, admin_user) == ["issue", "send_email", "pdf"]
         invoice, _ = open_invoice(site_a)
         assert self.names(invoice, admin_user) == [
-            "send_email", "mark_paid", "rotate_link", "revoke_link", "mark_uncollectible", "void", "pdf",
+            "send_email", "mark_paid", "rotate_link", "revoke_link", "pause_reminders", "mark_uncollectible", "void",
+            "pdf",
         ]  # fmt: skip
         record_manual_payment(invoice, reason="Transfer", by=None)
         assert self.names(invoice, admin_user) == ["send_email", "pdf"]
@@ -197,7 +198,10 @@ class TestAvailableActions:
 
 
 class TestAccess:
-    ACTIONS = ["issue", "send_email", "mark_paid", "void", "mark_uncollectible", "rotate_link", "revoke_link", "pdf"]
+    ACTIONS = [
+        "issue", "send_email", "mark_paid", "void", "mark_uncollectible", "rotate_link", "revoke_link", "pdf",
+        "pause_reminders", "resume_reminders",
+    ]  # fmt: skip
 
     @pytest.mark.parametrize("name", ACTIONS)
     def test_another_websites_invoice_is_a_404(self, client, site_a, site_b, name):
