@@ -17,7 +17,7 @@ from wagtail.models import Site
 
 from ..core.exceptions import ValidationFailed
 from ..core.money import CURRENCY_CHOICES, round_money
-from ..mail.kinds import EmailKind
+from ..mail.kinds import KINDS_SENT_ON_REQUEST, EmailKind
 from ..models import Client, Invoice, InvoiceTemplate, OutboundEmail, Payment
 from ..models.access import billing_sites, scope_to_user
 from ..services.reminder_schedule import next_reminder
@@ -355,7 +355,9 @@ class VoidSerializer(serializers.Serializer):
 
 
 class SendEmailSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=EmailKind.choices, default=EmailKind.INVOICE)
+    kind = serializers.ChoiceField(
+        choices=[(kind.value, kind.label) for kind in KINDS_SENT_ON_REQUEST], default=EmailKind.INVOICE
+    )
 
 
 class SendEmailResultSerializer(serializers.Serializer):

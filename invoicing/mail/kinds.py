@@ -12,3 +12,7 @@ class EmailKind(models.TextChoices):
 # These carry the pay link (and its button); a receipt carries none, because raw tokens are
 # never stored and a receipt must not replace the link the client already has.
 KINDS_WITH_PAY_LINK = frozenset({EmailKind.INVOICE, EmailKind.REMINDER, EmailKind.CHARGE_FAILED})
+
+# What a person may send by hand; a failed-charge email comes only from the charge that failed,
+# with its reason.
+KINDS_SENT_ON_REQUEST = (EmailKind.INVOICE, EmailKind.REMINDER, EmailKind.RECEIPT)

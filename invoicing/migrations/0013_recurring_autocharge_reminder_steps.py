@@ -38,7 +38,7 @@ class Migration(migrations.Migration):
                 ('exp_year', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='expiry year')),
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='saved at')),
                 ('removed_at', models.DateTimeField(blank=True, null=True, verbose_name='removed at')),
-                ('removed_by', models.CharField(blank=True, choices=[('client', 'The client'), ('admin', 'An admin'), ('provider', 'The card was refused for good')], max_length=16, verbose_name='removed by')),
+                ('removed_by', models.CharField(blank=True, choices=[('client', 'The client'), ('admin', 'An admin')], max_length=16, verbose_name='removed by')),
             ],
             options={
                 'verbose_name': 'saved card',

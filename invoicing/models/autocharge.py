@@ -20,7 +20,6 @@ class SavedCard(models.Model):
     class RemovedBy(models.TextChoices):
         CLIENT = "client", _("The client")
         ADMIN = "admin", _("An admin")
-        PROVIDER = "provider", _("The card was refused for good")
 
     client = models.ForeignKey(
         "invoicing.Client", on_delete=models.CASCADE, related_name="saved_cards", verbose_name=_("client")

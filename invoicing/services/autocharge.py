@@ -25,7 +25,7 @@ from ..core.lifecycle import COLLECTIBLE_STATES
 from ..mail.kinds import EmailKind
 from ..models import AutoCharge, CardPayment, InvoiceEvent, OutboundEmail, SavedCard
 from ..providers import get_provider
-from .card_payments import sync_card_payment
+from .card_payments import intent_metadata, sync_card_payment
 from .checkout import card_payment_processing
 from .events import record_event
 from .intents import cancel_intent
@@ -121,13 +121,7 @@ def _charge(auto_charge, invoice, card, now):
         payment_method=card.payment_method_reference,
         amount=invoice.amount_due,
         currency=invoice.currency,
-        metadata={
-            "invoice_id": str(invoice.pk),
-            "invoice_number": invoice.number,
-            "site_id": str(invoice.site_id),
-            "link_version": str(version),
-            "auto_charge": f"{auto_charge.pk}-{attempt}",
-        },
+        metadata=intent_metadata(invoice, version, auto_charge=f"{auto_charge.pk}-{attempt}"),
         idempotency_key=key,
     )
     auto_charge.attempts = attempt

@@ -19,6 +19,17 @@ logger = logging.getLogger(__name__)
 Status = CardPayment.Status
 
 
+def intent_metadata(invoice, link_version, **extra):
+    """What every intent we start for ``invoice`` carries: ``check_intent`` checks it on the way back."""
+    return {
+        "invoice_id": str(invoice.pk),
+        "invoice_number": invoice.number,
+        "site_id": str(invoice.site_id),
+        "link_version": str(link_version),
+        **extra,
+    }
+
+
 def check_intent(card_payment, intent, provider):
     """Refuse an intent that is not exactly the one we started for this invoice.
 

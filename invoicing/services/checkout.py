@@ -15,7 +15,7 @@ from ..core.lifecycle import ClientRequest, client_may
 from ..core.money import MoneyError, exponent, format_money, round_money, to_decimal, to_minor_units
 from ..models import BillingSettings, CardPayment, InvoiceEvent
 from ..providers import get_provider
-from .card_payments import sync_card_payment
+from .card_payments import intent_metadata, sync_card_payment
 from .events import record_event
 from .intents import cancel_intent, under_way
 from .invoices import describe
@@ -89,13 +89,9 @@ def start_card_payment(invoice, *, amount=None, save_for_customer=""):
         intent = provider.create_intent(
             amount=amount,
             currency=invoice.currency,
-            metadata={
-                "invoice_id": str(invoice.pk),
-                "invoice_number": invoice.number,
-                "site_id": str(invoice.site_id),
-                "link_version": str(version),
-                **({"client_id": str(invoice.client_id)} if save_for_customer else {}),
-            },
+            metadata=intent_metadata(
+                invoice, version, **({"client_id": str(invoice.client_id)} if save_for_customer else {})
+            ),
             idempotency_key=key,
             save_for_customer=save_for_customer,
         )

@@ -72,9 +72,9 @@ def customer_reference(client):
 
 
 def save_card(client, payment_method):
-    """Attach ``payment_method`` (made in the client's browser by Stripe.js; never card data) to
-    the client's customer, and make it the card that pays the client's future invoices. The offline
-    path of localstripe, and the one after a card payment with the "charge automatically" box."""
+    """Attach ``payment_method`` (a ``pm_…`` made in the client's browser by Stripe.js; never card
+    data) to the client's customer, and make it the card that pays the client's future invoices:
+    for a project's own card form (the pay page saves cards from a SetupIntent or a paying intent)."""
     provider = get_provider()
     card = provider.save_card(customer_for(client, provider), payment_method)
     return _store(client, card, provider)

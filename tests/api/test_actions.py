@@ -43,6 +43,8 @@ def test_a_draft_is_not_sent(api, site_a, anymail_outbox):
     assert response.json()["code"] == "invalid_transition"
     assert "only open invoices are sent" in response.json()["detail"]
     assert api.post(invoice_url(draft, "send_email"), {"kind": "fax"}).json()["fields"].keys() == {"kind"}
+    # Only the charge that failed sends its email, with the reason.
+    assert api.post(invoice_url(draft, "send_email"), {"kind": "charge_failed"}).json()["fields"].keys() == {"kind"}
 
 
 def test_a_receipt_needs_a_payment(api, site_a):
