@@ -14,6 +14,9 @@ logger = logging.getLogger(__name__)
 
 
 def active_card(client):
+    # A payment link's lookup tells whether there is one (``tokens``): no query for most clients.
+    if getattr(client, "has_saved_card", True) is False:
+        return None
     return SavedCard.objects.active().filter(client=client).first()
 
 

@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..core.exceptions import InvalidTransition, PaymentLinkInvalid, PaymentLinkUnusable
 from ..core.lifecycle import COLLECTIBLE_STATES, InvoiceStatus
 from ..core.redaction import TOKEN_PATTERN
-from ..models import BillingSettings, InvoiceEvent, PaymentLink, PayPage
+from ..models import BillingSettings, InvoiceEvent, PaymentLink, PayPage, SavedCard
 from .events import record_event
 from .locking import lock_invoice
 
@@ -144,13 +145,18 @@ def _resolve(token, *, site, still_opens_receipt):
     token_hash = hash_token(token)
     # One query, as lean as the pay page needs (each joined table costs a millisecond to compile):
     # [:1], not first(), whose ORDER BY is no use on a unique hash; the site and the current link
-    # are the objects at hand.
-    found = PaymentLink.objects.select_related("invoice__client").filter(token_hash=token_hash)[:1]
+    # are the objects at hand; whether the client saved a card, which the page shows, comes along.
+    found = (
+        PaymentLink.objects.select_related("invoice__client")
+        .annotate(has_saved_card=Exists(SavedCard.objects.active().filter(client=OuterRef("invoice__client"))))
+        .filter(token_hash=token_hash)[:1]
+    )
     link = found[0] if found else None
     if link is None or not hmac.compare_digest(link.token_hash, token_hash) or link.invoice.site_id != site.pk:
         raise PaymentLinkInvalid(_("This payment link is not valid."))
     invoice = link.invoice
     invoice.site = site
+    invoice.client.has_saved_card = link.has_saved_card
     if invoice.payment_link_id == link.pk:
         invoice.payment_link = link
     if still_opens_receipt and link.end_reason == PaymentLink.EndReason.PAID_IN_PART and not link.is_expired:

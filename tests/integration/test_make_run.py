@@ -2,12 +2,14 @@
 the demo, its scheduler and task worker run the periodic jobs with no cron: the demo's recurring
 schedules catch up their periods, and every other periodic job runs too."""
 
+import contextlib
 import os
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -32,6 +34,7 @@ def fresh_demo(tmp_path):
         "PORT": str(free_port()),
         "LOCALSTRIPE_PORT": str(free_port()),
         "VENV": str(Path(sys.executable).parent.parent),
+        "RUN_DEV_TEST_ID": uuid.uuid4().hex,
     }
     env.pop("STRIPE_SECRET_KEY", None)
     for command in (["migrate", "--noinput"], ["seed_demo", "--port", env["PORT"]]):
@@ -44,6 +47,19 @@ def count(database, sql):
         return connection.execute(sql).fetchone()[0]
 
 
+def catchable_ctrl_c():
+    # pytest-xdist's workers ignore SIGINT, and a shell cannot trap a signal ignored when it started.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def kill_what_it_started(marker):
+    """Every process of this run (each has its own session, so no process group reaches them all)."""
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        with contextlib.suppress(OSError):
+            if f"RUN_DEV_TEST_ID={marker}".encode() in environ.read_bytes().split(b"\0"):
+                os.kill(int(environ.parent.name), signal.SIGKILL)
+
+
 def all_jobs_ran(log):
     return all(f"path=invoicing.tasks.{job.task_name} state=SUCCESSFUL" in log for job in PERIODIC_JOBS)
 
@@ -53,7 +69,12 @@ def test_run_dev_runs_the_periodic_jobs_without_cron(fresh_demo, tmp_path):
     log = tmp_path / "run-dev.log"
     with log.open("w") as output:
         run_dev = subprocess.Popen(
-            [str(REPO / "bin" / "run-dev")], cwd=REPO, env=env, stdout=output, stderr=subprocess.STDOUT
+            [str(REPO / "bin" / "run-dev")],
+            cwd=REPO,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            preexec_fn=catchable_ctrl_c,
         )
     try:
         deadline = time.monotonic() + 120
@@ -76,6 +97,10 @@ def test_run_dev_runs_the_periodic_jobs_without_cron(fresh_demo, tmp_path):
         ) == (DEMO_SCHEDULE_INVOICES)
     finally:
         run_dev.send_signal(signal.SIGINT)
-        status = run_dev.wait(timeout=30)
+        try:
+            status = run_dev.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            kill_what_it_started(env["RUN_DEV_TEST_ID"])
+            raise
     assert status == 130, log.read_text()[-4000:]
     assert "run-dev | stopped." in log.read_text()

@@ -20,7 +20,8 @@ EVERY_MINUTE = {job.task_name for job in PERIODIC_JOBS if job.every == timedelta
 
 
 @pytest.fixture(autouse=True)
-def database_queue(settings, db):
+def database_queue(settings, transactional_db):
+    # Transactional: the worker closes its database connection after its tasks, as in production.
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 
