@@ -20,6 +20,7 @@ from .admin.invoices import DeleteDraftAction, InvoicePermissionPolicy, InvoiceV
 from .admin.jobs import BulkJobViewSet
 from .admin.modeladmin import PaymentsLedger
 from .admin.reports import billing_report_menu_item, billing_report_urls
+from .admin.schedule_actions import SCHEDULE_ACTIONS
 from .admin.schedules import RecurringScheduleViewSet
 from .admin.site_history import install as flatten_the_site_historys_union
 from .admin.stripe_events import StripeEventViewSet
@@ -73,6 +74,8 @@ def log_billing_per_website(actions):
     actions.register_model(Client, BillingLogEntry)
     actions.register_model(InvoiceTemplate, BillingLogEntry)
     actions.register_model(RecurringSchedule, BillingLogEntry)
+    for action in SCHEDULE_ACTIONS:
+        actions.register_action(action.log_action, action.label, action.logged_as)
     # Sending a client a sign-in link, logged with the address it went to (never the token).
     actions.register_action(SIGN_IN_LINK_SENT)(SignInLinkSentFormatter)
 

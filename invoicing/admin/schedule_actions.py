@@ -16,6 +16,7 @@ from django.views.generic import TemplateView
 from wagtail.admin.utils import get_valid_next_url_from_request
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
+from wagtail.log_actions import log
 
 from ..core.exceptions import InvoicingError
 from ..models import RecurringSchedule
@@ -34,6 +35,11 @@ class ScheduleAction:
     intro: Promise
     done: Promise
     service: object
+    logged_as: Promise  # the line in the schedule's history
+
+    @property
+    def log_action(self):
+        return f"invoicing.schedule.{self.name}"
 
 
 SCHEDULE_ACTIONS = [
@@ -48,6 +54,7 @@ SCHEDULE_ACTIONS = [
         ),
         _("Schedule “%(schedule)s” paused."),
         pause_schedule,
+        _("Paused"),
     ),
     ScheduleAction(
         "resume",
@@ -57,6 +64,7 @@ SCHEDULE_ACTIONS = [
         _("The schedule bills again from the first period that starts today or later."),
         _("Schedule “%(schedule)s” resumed."),
         resume_schedule,
+        _("Resumed"),
     ),
     ScheduleAction(
         "end",
@@ -66,6 +74,7 @@ SCHEDULE_ACTIONS = [
         _("An ended schedule creates no more invoices, for good: it cannot be resumed. Its invoices stay as they are."),
         _("Schedule “%(schedule)s” ended."),
         end_schedule,
+        _("Ended"),
     ),
 ]
 
@@ -130,6 +139,7 @@ class ScheduleActionView(PermissionCheckedMixin, WagtailAdminTemplateMixin, Temp
         except InvoicingError as exc:
             messages.error(request, exc.message)
         else:
+            log(instance=self.schedule, action=self.action.log_action, user=request.user)
             messages.success(request, self.action.done % {"schedule": self.schedule})
         return redirect(self.get_success_url())
 

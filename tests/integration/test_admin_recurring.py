@@ -3,6 +3,7 @@ resume and end through ``services.recurring``, the schedule's invoices, the invo
 per-website access. Today is 5 March 2026 throughout: a monthly schedule from 31 January has billed
 31 January and 28 February, and bills next on 31 March."""
 
+import re
 from datetime import UTC, date, datetime
 
 import pytest
@@ -121,6 +122,13 @@ def test_pause_resume_and_end_go_through_the_service(admin_client, acme_schedule
     acme_schedule.refresh_from_db()
     assert acme_schedule.status == Status.ENDED and acme_schedule.ended_at is not None
     assert response.redirect_chain[-1][0] == reverse(LIST_URL)
+
+    # Each move is in the schedule's history.
+    history = admin_client.get(
+        reverse(RecurringSchedule.snippet_viewset.get_url_name("history"), args=[acme_schedule.pk])
+    )
+    moves = re.findall(r"\b(Paused|Resumed|Ended)\b", history.content.decode())
+    assert moves[:3] == ["Ended", "Resumed", "Paused"]
 
 
 def test_a_forbidden_move_shows_the_services_error(admin_client, acme_schedule):
