@@ -13,6 +13,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 
 from invoicing.management.commands.invoicing_scheduler import PERIODIC_JOBS
 from tests.localstripe import free_port
@@ -21,6 +22,12 @@ REPO = Path(__file__).resolve().parents[2]
 # The demo's schedules per website: a monthly one started three months ago (4 periods so far) and
 # one started a month ago (2 periods); see home/demo.py.
 DEMO_SCHEDULE_INVOICES = 2 * (4 + 2)
+
+
+# It makes its own SQLite database, whatever the suite's: the PostgreSQL pass would only repeat it.
+pytestmark = pytest.mark.skipif(
+    "postgresql" in settings.DATABASES["default"]["ENGINE"], reason="make run's SQLite: run in the SQLite pass"
+)
 
 
 @pytest.fixture
