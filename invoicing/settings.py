@@ -1,16 +1,19 @@
 """Per-website billing configuration, edited under Settings → Billing in the Wagtail admin."""
 
 from datetime import timedelta
+from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 
-from .core.money import CURRENCY_CHOICES
+from .core.money import CURRENCY_CHOICES, DECIMAL_PLACES, MAX_DIGITS
 from .core.number_format import validate_number_format, validate_number_prefix
 from .core.reminder_steps import REMINDER_STEPS, STEPS_BY_KEY
+from .core.totals import PER_LINE, PER_TOTAL
 
 LOCALE_CHOICES = [
     ("en_US", "English (United States)"),
@@ -26,6 +29,21 @@ LOCALE_CHOICES = [
     ("ja_JP", "日本語 (日本)"),
 ]
 PAPER_SIZES = [("A4", "A4"), ("LETTER", _("US Letter"))]
+TAX_ROUNDING_CHOICES = [(PER_TOTAL, _("Per total, once per rate")), (PER_LINE, _("Per line"))]
+MAX_INSTALMENTS = 24
+
+
+def validate_instalment_options(value):
+    try:
+        counts = [int(part) for part in value.split(",") if part.strip()]
+    except ValueError:
+        counts = []
+    if not counts or any(not 2 <= count <= MAX_INSTALMENTS for count in counts):
+        raise ValidationError(
+            _("Give numbers of instalments from 2 to %(max)s, separated by commas."), params={"max": MAX_INSTALMENTS}
+        )
+
+
 LATE_CARD_PAYMENT_CHOICES = [
     ("credit", _("Keep it as the client's account credit")),
     ("refund", _("Refund it to the card")),
@@ -57,7 +75,23 @@ class BillingSettings(BaseSiteSetting):
         validators=[validate_number_format],
         help_text=_("Placeholders: {prefix}, {year}, {number} or {number:05} for zero-padding."),
     )
+    credit_note_number_format = models.CharField(
+        _("credit note number format"),
+        max_length=64,
+        default="{prefix}-CN-{year}-{number:05}",
+        validators=[validate_number_format],
+        help_text=_("Credit notes have their own sequence. Same placeholders as invoice numbers."),
+    )
     payment_terms_days = models.PositiveSmallIntegerField(_("payment terms (days)"), default=30)
+    early_discount_percent = models.DecimalField(
+        _("early-payment discount (%)"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal(0),
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(50))],
+        help_text=_("Offered on new invoices, e.g. 2 % if paid within 10 days. 0: none."),
+    )
+    early_discount_days = models.PositiveSmallIntegerField(_("if paid within (days)"), default=0)
     link_lifetime_days = models.PositiveSmallIntegerField(
         _("payment link lifetime after the due date (days)"), default=30
     )
@@ -92,6 +126,34 @@ class BillingSettings(BaseSiteSetting):
         _("payment instructions"),
         blank=True,
         help_text=_("Printed on every invoice, e.g. your bank details for transfers."),
+    )
+
+    tax_rounding = models.CharField(
+        _("tax rounding"),
+        max_length=16,
+        choices=TAX_ROUNDING_CHOICES,
+        default=PER_TOTAL,
+        help_text=_("Per total: tax is rounded once per rate. Per line: on each line, then added up."),
+    )
+
+    plans_enabled = models.BooleanField(
+        _("clients may choose a payment plan"),
+        default=False,
+        help_text=_("On the pay page, clients can split an invoice into monthly instalments."),
+    )
+    plan_instalment_options = models.CharField(
+        _("instalments offered"),
+        max_length=32,
+        default="2,3",
+        validators=[validate_instalment_options],
+        help_text=_("Numbers of monthly instalments, separated by commas, e.g. 2,3,6."),
+    )
+    plan_minimum_amount = models.DecimalField(
+        _("minimum amount for a plan"),
+        max_digits=MAX_DIGITS,
+        decimal_places=DECIMAL_PLACES,
+        default=Decimal(0),
+        help_text=_("Invoices whose balance is below this (in their own currency) are paid in one go."),
     )
 
     stripe_enabled = models.BooleanField(_("accept cards (Stripe)"), default=True)
@@ -130,10 +192,18 @@ class BillingSettings(BaseSiteSetting):
                 FieldPanel("default_currency"),
                 FieldPanel("number_prefix"),
                 FieldPanel("number_format"),
+                FieldPanel("credit_note_number_format"),
                 FieldPanel("payment_terms_days"),
+                FieldPanel("early_discount_percent"),
+                FieldPanel("early_discount_days"),
                 FieldPanel("link_lifetime_days"),
             ],
             heading=_("Invoices"),
+        ),
+        MultiFieldPanel([FieldPanel("tax_rounding")], heading=_("Tax")),
+        MultiFieldPanel(
+            [FieldPanel("plans_enabled"), FieldPanel("plan_instalment_options"), FieldPanel("plan_minimum_amount")],
+            heading=_("Payment plans"),
         ),
         MultiFieldPanel(
             [*(FieldPanel(f"remind_{step.key}") for step in REMINDER_STEPS), FieldPanel("reminder_interval_days")],
@@ -182,6 +252,11 @@ class BillingSettings(BaseSiteSetting):
     @property
     def account_idle_time(self):
         return timedelta(minutes=self.account_idle_minutes)
+
+    @property
+    def instalment_options(self):
+        """The numbers of instalments clients may choose, smallest first."""
+        return sorted({int(part) for part in self.plan_instalment_options.split(",") if part.strip()})
 
     @property
     def reminder_steps(self):

@@ -5,6 +5,8 @@ from .access import SiteBillingAccess
 from .accounts import SignInLink
 from .autocharge import AutoCharge, SavedCard
 from .clients import Client
+from .credit_notes import CreditNote, CreditNoteLine
+from .discounts import DiscountCode, DiscountRedemption
 from .events import InvoiceEvent
 from .invoices import Invoice, InvoiceLine, PaymentLink
 from .jobs import BulkJob
@@ -13,11 +15,19 @@ from .numbering import InvoiceSequence
 from .outbox import EmailAttempt, OutboundEmail
 from .pages import BillingAccountPage, InvoiceEmailTemplatePage, PayPage
 from .payments import CreditEntry, Payment, PaymentMethod, Refund
+from .plans import Instalment
 from .recurring import InvoiceTemplate, InvoiceTemplateLine, RecurringSchedule
 from .reminders import InvoiceReminder
 from .stripe import CardPayment, StripeEvent
+from .tax import TaxRate
 
 __all__ = [
+    "TaxRate",
+    "Instalment",
+    "DiscountRedemption",
+    "DiscountCode",
+    "CreditNoteLine",
+    "CreditNote",
     "AutoCharge",
     "BillingAccountPage",
     "BillingLogEntry",

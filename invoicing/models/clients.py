@@ -3,6 +3,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from wagtail.search import index
 
+from ..core.tax import TaxTreatment
+
 
 class Client(index.Indexed, models.Model):
     """Someone a website bills. Clients belong to one website."""
@@ -13,7 +15,18 @@ class Client(index.Indexed, models.Model):
     name = models.CharField(_("name"), max_length=200)
     email = models.EmailField(_("email"))
     billing_address = models.TextField(_("billing address"), blank=True)
-    tax_id = models.CharField(_("tax id"), max_length=64, blank=True)
+    tax_id = models.CharField(
+        _("tax id"), max_length=64, blank=True, help_text=_("A VAT id with its country prefix, e.g. DE136695976.")
+    )
+    tax_treatment = models.CharField(
+        _("tax treatment"), max_length=16, choices=TaxTreatment.choices, default=TaxTreatment.STANDARD
+    )
+    tax_exemption_reason = models.CharField(
+        _("exemption reason"),
+        max_length=300,
+        blank=True,
+        help_text=_("Printed on exempt invoices, e.g. “Exempt under Article 132(1)(i) of Directive 2006/112/EC”."),
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

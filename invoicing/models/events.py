@@ -36,6 +36,12 @@ class InvoiceEvent(models.Model):
         AUTO_CHARGE_SCHEDULED = "auto_charge_scheduled", _("Automatic charge scheduled")
         AUTO_CHARGE_FAILED = "auto_charge_failed", _("Automatic charge failed")
         AUTO_CHARGE_GAVE_UP = "auto_charge_gave_up", _("Automatic charge given up")
+        PLAN_SET = "plan_set", _("Payment plan set")
+        PLAN_REMOVED = "plan_removed", _("Payment plan removed")
+        DISCOUNT_APPLIED = "discount_applied", _("Discount code applied")
+        DISCOUNT_REMOVED = "discount_removed", _("Discount code removed")
+        EARLY_DISCOUNT_TAKEN = "early_discount_taken", _("Early-payment discount taken")
+        CREDIT_NOTE_ISSUED = "credit_note_issued", _("Credit note issued")
 
     invoice = models.ForeignKey("invoicing.Invoice", on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=32, choices=Kind.choices)

@@ -12,6 +12,7 @@ from wagtail.models import Orderable
 
 from ..core.lifecycle import InvoiceStatus
 from ..core.money import CURRENCY_CHOICES, DECIMAL_PLACES, MAX_DIGITS, round_money, to_minor_units
+from ..core.tax import TaxTreatment
 from ..core.totals import line_total
 from .money_fields import ScaledToCurrency, money_field
 
@@ -19,13 +20,21 @@ from .money_fields import ScaledToCurrency, money_field
 class InvoiceQuerySet(models.QuerySet):
     def overdue(self, today=None):
         today = today or timezone.localdate()
-        return self.filter(status=InvoiceStatus.OPEN, due_date__lt=today)
+        return self.filter(status=InvoiceStatus.OPEN, collect_by__lt=today)
 
 
 class Invoice(ScaledToCurrency, ClusterableModel):
     """An invoice to one client of one website. Only services change it."""
 
-    money_fields = ("subtotal", "tax", "total", "amount_paid")
+    money_fields = (
+        "subtotal",
+        "tax",
+        "total",
+        "amount_paid",
+        "discount_total",
+        "early_discount_taken",
+        "amount_credited",
+    )
 
     site = models.ForeignKey(
         "wagtailcore.Site", on_delete=models.PROTECT, related_name="invoices", verbose_name=_("website")
@@ -62,6 +71,42 @@ class Invoice(ScaledToCurrency, ClusterableModel):
     period_end = models.DateField(_("period end"), null=True, blank=True, editable=False)
     reminders_paused = models.BooleanField(_("reminders paused"), default=False, editable=False)
 
+    # Tax: prices as entered with or without tax; the client's treatment (live on a draft, copied
+    # when the invoice is issued).
+    prices_include_tax = models.BooleanField(_("prices include tax"), default=False)
+    tax_treatment = models.CharField(
+        _("tax treatment"), max_length=16, choices=TaxTreatment.choices, blank=True, editable=False
+    )
+    tax_exemption_reason = models.CharField(_("tax exemption reason"), max_length=300, blank=True, editable=False)
+
+    # A discount code applied to the draft (see DiscountRedemption), shown as a discount line.
+    discount_code = models.ForeignKey(
+        "invoicing.DiscountCode",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="invoices",
+        editable=False,
+        verbose_name=_("discount code"),
+    )
+    discount_label = models.CharField(_("discount"), max_length=200, blank=True, editable=False)
+
+    # Early-payment discount ("2 % if paid within 10 days"): the terms are set on the draft, the
+    # last day is fixed when the invoice is issued.
+    early_discount_percent = models.DecimalField(
+        _("early-payment discount (%)"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal(0),
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(50))],
+    )
+    early_discount_days = models.PositiveSmallIntegerField(_("if paid within (days)"), default=0)
+    early_discount_until = models.DateField(_("early-payment discount until"), null=True, blank=True, editable=False)
+
+    # When the money still open is due: the earliest open instalment's date under a payment plan,
+    # else the due date. Kept by the services; what "overdue", aging and reminders read.
+    collect_by = models.DateField(_("next due date"), null=True, blank=True, editable=False, db_index=True)
+
     status = models.CharField(
         _("status"), max_length=16, choices=InvoiceStatus.choices, default=InvoiceStatus.DRAFT, editable=False
     )
@@ -76,7 +121,12 @@ class Invoice(ScaledToCurrency, ClusterableModel):
     subtotal = money_field(_("subtotal"), editable=False)
     tax = money_field(_("tax"), editable=False)
     total = money_field(_("total"), editable=False)
+    # The discount code's part, on the prices' footing (with tax where prices include it).
+    discount_total = money_field(_("discount"), editable=False)
     amount_paid = money_field(_("amount paid"), editable=False)
+    # Taken off the balance by credit notes, and by an early-payment discount the client earned.
+    amount_credited = money_field(_("credited"), editable=False)
+    early_discount_taken = money_field(_("early-payment discount taken"), editable=False)
 
     issued_at = models.DateTimeField(_("issued at"), null=True, blank=True, editable=False)
     paid_at = models.DateTimeField(_("paid at"), null=True, blank=True, editable=False)
@@ -156,7 +206,8 @@ class Invoice(ScaledToCurrency, ClusterableModel):
     # Derived, never stored.
     @property
     def amount_due(self):
-        return max(round_money(self.total - self.amount_paid, self.currency), round_money(0, self.currency))
+        owed = self.total - self.amount_paid - self.amount_credited - self.early_discount_taken
+        return max(round_money(owed, self.currency), round_money(0, self.currency))
 
     @property
     def amount_due_minor(self):
@@ -164,7 +215,9 @@ class Invoice(ScaledToCurrency, ClusterableModel):
 
     @property
     def is_overdue(self):
-        return self.status == InvoiceStatus.OPEN and self.due_date is not None and self.due_date < timezone.localdate()
+        return (
+            self.status == InvoiceStatus.OPEN and self.collect_by is not None and self.collect_by < timezone.localdate()
+        )
 
     @property
     def is_partially_paid(self):
@@ -189,6 +242,15 @@ class LineFields(models.Model):
         decimal_places=2,
         default=Decimal(0),
         validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
+    )
+    # The catalogue rate chosen (``tax_rate`` keeps its percentage as it was when chosen).
+    tax = models.ForeignKey(
+        "invoicing.TaxRate",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("tax"),
     )
 
     class Meta:
@@ -230,6 +292,8 @@ class PaymentLink(models.Model):
     # What the link was issued for: a change of either makes the link unusable.
     amount_due_minor = models.BigIntegerField()
     currency = models.CharField(max_length=3)
+    # With an early-payment discount: what paying before its last day costs, in minor units.
+    early_amount_minor = models.BigIntegerField(null=True, blank=True)
     expires_at = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(

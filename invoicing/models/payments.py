@@ -95,6 +95,8 @@ class CreditEntry(ScaledToCurrency, models.Model):
         SPENT = "spent", _("Used to pay an invoice")
         RETURNED = "returned", _("Credit payment refunded")
         REFUNDED_TO_CARD = "refunded_to_card", _("Refunded to the card instead")
+        ADDED = "added", _("Added by an admin")
+        CREDIT_NOTE = "credit_note", _("From a credit note")
 
     client = models.ForeignKey("invoicing.Client", on_delete=models.PROTECT, related_name="credit_entries")
     currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
@@ -102,7 +104,13 @@ class CreditEntry(ScaledToCurrency, models.Model):
     kind = models.CharField(max_length=24, choices=Kind.choices)
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="credit_entries")
     refund = models.OneToOneField(Refund, on_delete=models.PROTECT, null=True, blank=True, related_name="credit_entry")
+    credit_note = models.ForeignKey(
+        "invoicing.CreditNote", on_delete=models.PROTECT, null=True, blank=True, related_name="credit_entries"
+    )
     note = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = CreditEntryQuerySet.as_manager()

@@ -64,6 +64,7 @@ def save_draft(invoice, *, by=None):
             raise ValidationFailed(_("%(currency)s is not a supported currency.") % {"currency": invoice.currency})
         if invoice.due_date is None:
             invoice.due_date = timezone.localdate() + BillingSettings.for_site(invoice.site).payment_terms
+        invoice.collect_by = invoice.due_date
         totals = compute_totals(
             ((line.quantity, line.unit_price, line.tax_rate) for line in invoice.lines.all()), invoice.currency
         )
