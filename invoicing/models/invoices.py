@@ -78,6 +78,8 @@ class Invoice(ScaledToCurrency, ClusterableModel):
         _("tax treatment"), max_length=16, choices=TaxTreatment.choices, blank=True, editable=False
     )
     tax_exemption_reason = models.CharField(_("tax exemption reason"), max_length=300, blank=True, editable=False)
+    # The website's rounding rule (core.totals) when the totals were last computed.
+    tax_rounding = models.CharField(_("tax rounding"), max_length=16, blank=True, editable=False)
 
     # A discount code applied to the draft (see DiscountRedemption), shown as a discount line.
     discount_code = models.ForeignKey(
@@ -90,6 +92,8 @@ class Invoice(ScaledToCurrency, ClusterableModel):
         verbose_name=_("discount code"),
     )
     discount_label = models.CharField(_("discount"), max_length=200, blank=True, editable=False)
+    # The code's percentage as it was applied (none for a fixed amount, which is discount_total).
+    discount_percent = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True, editable=False)
 
     # Early-payment discount ("2 % if paid within 10 days"): the terms are set on the draft, the
     # last day is fixed when the invoice is issued.

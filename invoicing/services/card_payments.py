@@ -4,6 +4,7 @@ the reconciliation sweep all end here, and money is counted only through ``apply
 import logging
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..core.exceptions import InvoicingError, PaymentRejected
@@ -85,6 +86,7 @@ def sync_card_payment(card_payment, intent, *, provider):
                 amount=card_payment.amount,
                 currency=card_payment.currency,
                 provider_reference=intent.id,
+                paid_on=timezone.localdate(card_payment.created_at),
             )
             card_payment.payment = result.payment
         elif intent.status == Status.REQUIRES_PAYMENT_METHOD and intent.failure_message:

@@ -15,6 +15,7 @@ from ..core.lifecycle import ClientRequest, client_may
 from ..core.money import MoneyError, exponent, format_money, round_money, to_decimal, to_minor_units
 from ..models import BillingSettings, CardPayment, InvoiceEvent
 from ..providers import get_provider
+from .amounts_due import amounts_due
 from .card_payments import intent_metadata, sync_card_payment
 from .events import record_event
 from .intents import cancel_intent, under_way
@@ -131,9 +132,13 @@ def _check_payable(invoice):
 
 
 def _amount_to_charge(invoice, amount, provider):
-    due = invoice.amount_due
+    """The amount asked for, if the invoice's terms allow it: the whole balance, its early-payment
+    price, what is due now, or (under a plan, or where partial payments are allowed) anything
+    between the least and the balance that leaves enough for a later card payment."""
+    minimum = provider.minimum_amount(invoice.currency)
+    due = amounts_due(invoice, minimum=minimum)
     if amount is None:
-        return due
+        return due.now
     try:
         amount = to_decimal(amount)
     except MoneyError as exc:
@@ -144,19 +149,25 @@ def _amount_to_charge(invoice, amount, provider):
             % {"currency": invoice.currency, "places": exponent(invoice.currency)}
         )
     amount = round_money(amount, invoice.currency)
-    if amount == due:
-        return due
-    if not invoice.allow_partial_payments:
-        raise ValidationFailed(_("This invoice must be paid in full: %(due)s.") % {"due": _money(due, invoice)})
-    minimum = min(provider.minimum_amount(invoice.currency), due)
-    if amount > due:
-        raise ValidationFailed(_("You can pay at most the amount due, %(due)s.") % {"due": _money(due, invoice)})
-    if amount < minimum:
-        raise ValidationFailed(_("The smallest card payment is %(min)s.") % {"min": _money(minimum, invoice)})
-    if due - amount < minimum:
+    if amount in (due.balance, due.early_price, due.now):
+        return amount
+    if due.least == due.balance:
+        raise ValidationFailed(
+            _("This invoice must be paid in full: %(due)s.") % {"due": _money(due.early_price or due.balance, invoice)}
+        )
+    least = max(due.least, min(minimum, due.balance))
+    if amount > due.balance:
+        raise ValidationFailed(
+            _("You can pay at most the amount due, %(due)s.") % {"due": _money(due.balance, invoice)}
+        )
+    if amount < least:
+        if due.instalments:
+            raise ValidationFailed(_("Pay at least what is due now, %(min)s.") % {"min": _money(least, invoice)})
+        raise ValidationFailed(_("The smallest card payment is %(min)s.") % {"min": _money(least, invoice)})
+    if due.balance - amount < min(minimum, due.balance):
         raise ValidationFailed(
             _("Pay the full %(due)s, or leave at least %(min)s to pay later.")
-            % {"due": _money(due, invoice), "min": _money(minimum, invoice)}
+            % {"due": _money(due.balance, invoice), "min": _money(minimum, invoice)}
         )
     return amount
 

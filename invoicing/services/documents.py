@@ -3,10 +3,10 @@
 from dataclasses import replace
 
 from ..core.lifecycle import InvoiceStatus
-from ..core.totals import compute_totals
 from ..models import BillingSettings, InvoiceEmailTemplatePage
 from ..pdf import render as pdf
 from ..pdf.document import Branding, DocumentLine, InvoiceDocument, Party, ReceiptPayment, TaxRow
+from .invoice_totals import invoice_totals
 
 STAMPS = {
     InvoiceStatus.DRAFT: ("draft", None),
@@ -42,7 +42,7 @@ def invoice_document(invoice, *, pay_url=None, receipt=None):
     billing = BillingSettings.for_site(invoice.site)
     template = InvoiceEmailTemplatePage.for_site(invoice.site)
     lines = list(invoice.lines.all())
-    totals = compute_totals(((line.quantity, line.unit_price, line.tax_rate) for line in lines), invoice.currency)
+    totals = invoice_totals(invoice, lines)
     stamp, stamp_field = STAMPS.get(invoice.status, (None, None))
     stamp_at = getattr(invoice, stamp_field) if stamp_field else None
     return InvoiceDocument(

@@ -1,5 +1,7 @@
 """The invoice lifecycle: drafts, issuing, voiding and writing off."""
 
+from datetime import timedelta
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -8,15 +10,28 @@ from ..core import signals
 from ..core.exceptions import InvalidTransition, ValidationFailed
 from ..core.lifecycle import InvoiceStatus, can_transition
 from ..core.money import SUPPORTED_CURRENCIES
-from ..core.totals import compute_totals
-from ..models import BillingSettings, Invoice, InvoiceEvent, InvoiceLine, PaymentLink
+from ..models import BillingSettings, Invoice, InvoiceEvent, InvoiceLine, PaymentLink, TaxRate
 from .events import record_event
 from .intents import cancel_live_intents
+from .invoice_totals import store_totals
 from .locking import lock_invoice
 from .numbering import assign_number
 from .tokens import end_payment_link, open_new_link
 
-DRAFT_FIELDS = frozenset({"client", "title", "description", "currency", "due_date", "allow_partial_payments", "site"})
+DRAFT_FIELDS = frozenset(
+    {
+        "client",
+        "title",
+        "description",
+        "currency",
+        "due_date",
+        "allow_partial_payments",
+        "site",
+        "prices_include_tax",
+        "early_discount_percent",
+        "early_discount_days",
+    }
+)
 
 
 def describe(invoice):
@@ -65,10 +80,8 @@ def save_draft(invoice, *, by=None):
         if invoice.due_date is None:
             invoice.due_date = timezone.localdate() + BillingSettings.for_site(invoice.site).payment_terms
         invoice.collect_by = invoice.due_date
-        totals = compute_totals(
-            ((line.quantity, line.unit_price, line.tax_rate) for line in invoice.lines.all()), invoice.currency
-        )
-        invoice.subtotal, invoice.tax, invoice.total = totals.subtotal, totals.tax, totals.total
+        invoice.tax_rounding = BillingSettings.for_site(invoice.site).tax_rounding
+        store_totals(invoice)
         invoice.save()
         record_event(invoice, InvoiceEvent.Kind.CREATED if is_new else InvoiceEvent.Kind.UPDATED, by=by)
     return invoice
@@ -79,16 +92,28 @@ def create_invoice(*, site, client, title, lines, currency=None, due_date=None, 
     unknown = set(fields) - DRAFT_FIELDS
     if unknown:
         raise ValidationFailed(_("Unknown invoice fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))})
+    billing = BillingSettings.for_site(site)
     invoice = Invoice(
         site=site,
         client=client,
         title=title,
-        currency=currency or BillingSettings.for_site(site).default_currency,
+        currency=currency or billing.default_currency,
         due_date=due_date,
-        **fields,
+        **{**new_draft_terms(billing), **fields},
     )
     invoice.lines = [InvoiceLine(**line) for line in lines]
     return save_draft(invoice, by=by)
+
+
+def new_draft_terms(billing):
+    """What a new draft starts with from its website's settings: the early-payment discount terms,
+    and prices with tax included where the default tax rate says so."""
+    default_rate = TaxRate.objects.for_site(billing.site).filter(is_default=True).first()
+    return {
+        "early_discount_percent": billing.early_discount_percent,
+        "early_discount_days": billing.early_discount_days,
+        "prices_include_tax": bool(default_rate and default_rate.inclusive),
+    }
 
 
 def update_draft(invoice, *, by=None, lines=None, **fields):
@@ -131,6 +156,10 @@ def issue_invoice(invoice, *, by=None):
         client = invoice.client
         invoice.billing_name, invoice.billing_email = client.name, client.email
         invoice.billing_address, invoice.billing_tax_id = client.billing_address, client.tax_id
+        invoice.tax_treatment, invoice.tax_exemption_reason = client.tax_treatment, client.tax_exemption_reason
+        if invoice.early_discount_percent and invoice.early_discount_days:
+            invoice.early_discount_until = timezone.localdate() + timedelta(days=invoice.early_discount_days)
+        store_totals(invoice)
         invoice.number = assign_number(invoice)
         invoice.issued_at = timezone.now()
         invoice.issued_by = by

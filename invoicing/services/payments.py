@@ -16,6 +16,7 @@ from ..core.exceptions import InvalidTransition, PaymentRejected, ValidationFail
 from ..core.lifecycle import COLLECTIBLE_STATES, ClientRequest, InvoiceStatus, client_may
 from ..core.money import MoneyError, format_money, round_money, to_decimal
 from ..models import CardPayment, Client, CreditEntry, InvoiceEvent, Payment, PaymentLink, PaymentMethod, Refund
+from .amounts_due import early_price, next_collect_by
 from .events import record_event
 from .intents import cancel_live_intents
 from .invoices import describe, send_after_commit, transition
@@ -61,8 +62,11 @@ def _existing(invoice, method, provider_reference, amount, currency):
     return PaymentResult(payment=payment, created=False)
 
 
-def apply_payment(invoice, *, method, amount, currency, provider_reference, by=None, note=""):
+def apply_payment(invoice, *, method, amount, currency, provider_reference, by=None, note="", paid_on=None):
     """Record money received for ``invoice``, exactly once per (method, provider reference).
+
+    ``paid_on``: the day the client paid (a card payment: the day it was started), which decides
+    whether an early-payment discount applies; today by default.
 
     The invoice row is locked for the whole operation, so concurrent deliveries of the same
     payment serialise, and the unique constraint stops any that slip past. Money beyond the
@@ -104,7 +108,7 @@ def apply_payment(invoice, *, method, amount, currency, provider_reference, by=N
             invoice, InvoiceEvent.Kind.PAYMENT_RECEIVED, by=by, payment=payment.pk, method=method, amount=amount
         )
         applied = min(amount, invoice.amount_due) if invoice.status in COLLECTIBLE_STATES else Decimal(0)
-        new_link = _settle(invoice, applied, by=by) if applied else None
+        new_link = _settle(invoice, applied, by=by, paid_on=paid_on) if applied else None
         excess = amount - applied
         if excess:
             _credit_excess(invoice, payment, excess, by=by)
@@ -113,8 +117,13 @@ def apply_payment(invoice, *, method, amount, currency, provider_reference, by=N
     return PaymentResult(payment=payment, created=True, credited=excess, new_link=new_link)
 
 
-def _settle(invoice, applied, *, by):
+def _settle(invoice, applied, *, by, paid_on):
+    if applied == early_price(invoice, on=paid_on or timezone.localdate()):
+        # Everything paid before the early-payment discount ended: the discount settles the rest.
+        invoice.early_discount_taken = invoice.amount_due - applied
+        record_event(invoice, InvoiceEvent.Kind.EARLY_DISCOUNT_TAKEN, by=by, amount=invoice.early_discount_taken)
     invoice.amount_paid += applied
+    invoice.collect_by = next_collect_by(invoice)
     if invoice.amount_due == 0:
         transition(invoice, InvoiceStatus.PAID)
         invoice.paid_at = timezone.now()

@@ -16,6 +16,7 @@ from ..core.exceptions import InvalidTransition, PaymentLinkInvalid, PaymentLink
 from ..core.lifecycle import COLLECTIBLE_STATES, InvoiceStatus
 from ..core.redaction import TOKEN_PATTERN
 from ..models import BillingSettings, InvoiceEvent, PaymentLink, PayPage, SavedCard
+from .amounts_due import early_price_minor
 from .events import record_event
 from .locking import lock_invoice
 
@@ -94,6 +95,7 @@ def open_new_link(invoice, *, by=None, reason=PaymentLink.EndReason.ROTATED) -> 
         token_hash=hash_token(token),
         version=version,
         amount_due_minor=invoice.amount_due_minor,
+        early_amount_minor=early_price_minor(invoice),
         currency=invoice.currency,
         expires_at=link_expiry(invoice),
         created_by=by,
@@ -139,6 +141,13 @@ def resolve_receipt_link(token: str, *, site):
     return _resolve(token, site=site, still_opens_receipt=True)
 
 
+def _early_price_changed(link, invoice):
+    """The early-payment price the link was issued with is the one the page would charge; once the
+    discount has ended, the link goes on for the full balance."""
+    current = early_price_minor(invoice)
+    return current is not None and current != link.early_amount_minor
+
+
 def _resolve(token, *, site, still_opens_receipt):
     if not TOKEN_PATTERN.fullmatch(token or ""):
         raise PaymentLinkInvalid(_("This payment link is not valid."))
@@ -166,7 +175,9 @@ def _resolve(token, *, site, still_opens_receipt):
     if link.is_expired:
         raise PaymentLinkUnusable(_("This payment link has expired."), link)
     if invoice.status in COLLECTIBLE_STATES and (
-        link.currency != invoice.currency or link.amount_due_minor != invoice.amount_due_minor
+        link.currency != invoice.currency
+        or link.amount_due_minor != invoice.amount_due_minor
+        or _early_price_changed(link, invoice)
     ):
         raise PaymentLinkUnusable(_("This payment link no longer matches the invoice."), link)
     return invoice

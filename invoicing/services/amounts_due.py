@@ -1,0 +1,88 @@
+"""What an invoice asks for now: the balance, the part due today under a payment plan, and the
+price of paying everything before an early-payment discount ends. The pay page, the API, the
+Stripe amount and the link binding all read it, so what is shown is what is charged."""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.utils import timezone
+
+from ..core import instalments as plan
+from ..core.lifecycle import COLLECTIBLE_STATES
+from ..core.money import round_money, to_minor_units
+
+
+@dataclass(frozen=True)
+class AmountsDue:
+    balance: Decimal  # everything still owed
+    now: Decimal  # what the pay page asks for: the early price, the instalments due, or the balance
+    least: Decimal  # the least one payment may be, when less than the balance may be paid
+    early_price: Decimal | None  # paying everything by ``early_until`` costs this
+    early_until: date | None
+    instalments: tuple  # core.instalments.InstalmentState, earliest first; empty without a plan
+
+    @property
+    def early_discount(self):
+        return self.balance - self.early_price if self.early_price is not None else None
+
+
+def instalment_states(invoice):
+    """The plan's instalments with what the invoice's settled money has paid of each."""
+    rows = [(i.sequence, i.due_date, i.amount) for i in invoice.instalments.all()]
+    if not rows:
+        return []
+    settled = invoice.total - invoice.amount_due
+    return plan.settle(rows, settled, invoice.currency)
+
+
+def early_price(invoice, *, on=None):
+    """What paying the whole balance on ``on`` (today) costs, where the early-payment discount
+    applies: only before its last day ends, and only while nothing has been paid or credited, so
+    that a discount is never worked out on a part (which is where such discounts go wrong)."""
+    on = on or timezone.localdate()
+    if (
+        not invoice.early_discount_until
+        or on > invoice.early_discount_until
+        or not invoice.early_discount_percent
+        or invoice.amount_paid
+        or invoice.amount_credited
+        or invoice.status not in COLLECTIBLE_STATES
+    ):
+        return None
+    balance = invoice.amount_due
+    return balance - round_money(balance * invoice.early_discount_percent / 100, invoice.currency)
+
+
+def early_price_minor(invoice):
+    price = early_price(invoice)
+    return None if price is None else to_minor_units(price, invoice.currency)
+
+
+def amounts_due(invoice, *, today=None, minimum=None):
+    """``minimum``: the least a card payment may be (the provider's), where the caller knows it."""
+    today = today or timezone.localdate()
+    balance = invoice.amount_due
+    states = tuple(instalment_states(invoice)) if balance else ()
+    early = early_price(invoice, on=today)
+    if states:
+        least = min(plan.due_now(states, today, invoice.currency), balance)
+    elif invoice.allow_partial_payments and minimum is not None:
+        least = min(minimum, balance)
+    else:
+        least = balance
+    now = early if early is not None else (least if states else balance)
+    return AmountsDue(
+        balance=balance,
+        now=now,
+        least=least,
+        early_price=early,
+        early_until=invoice.early_discount_until if early is not None else None,
+        instalments=states,
+    )
+
+
+def next_collect_by(invoice):
+    """When the money still open is due: the earliest open instalment's date, else the due date."""
+    upcoming = plan.first_open(instalment_states(invoice))
+    return upcoming.due_date if upcoming else invoice.due_date
