@@ -37,21 +37,23 @@ def instalment_states(invoice):
 
 
 def early_price(invoice, *, on=None):
-    """What paying the whole balance on ``on`` (today) costs, where the early-payment discount
-    applies: only before its last day ends, and only while nothing has been paid or credited, so
-    that a discount is never worked out on a part (which is where such discounts go wrong)."""
+    """What paying the rest of the balance on ``on`` (today) costs, where the early-payment
+    discount applies: until the end of its last day. The discount is a percentage of what the
+    invoice bills (its total less credit notes), never of a part, so that paying in parts, or with
+    credit first, earns the same discount as paying at once."""
     on = on or timezone.localdate()
     if (
         not invoice.early_discount_until
         or on > invoice.early_discount_until
         or not invoice.early_discount_percent
-        or invoice.amount_paid
-        or invoice.amount_credited
         or invoice.status not in COLLECTIBLE_STATES
     ):
         return None
+    discount = round_money(
+        (invoice.total - invoice.amount_credited) * invoice.early_discount_percent / 100, invoice.currency
+    )
     balance = invoice.amount_due
-    return balance - round_money(balance * invoice.early_discount_percent / 100, invoice.currency)
+    return balance - discount if balance > discount else None
 
 
 def early_price_minor(invoice):

@@ -107,8 +107,12 @@ def apply_payment(invoice, *, method, amount, currency, provider_reference, by=N
         record_event(
             invoice, InvoiceEvent.Kind.PAYMENT_RECEIVED, by=by, payment=payment.pk, method=method, amount=amount
         )
-        applied = min(amount, invoice.amount_due) if invoice.status in COLLECTIBLE_STATES else Decimal(0)
-        new_link = _settle(invoice, applied, by=by, paid_on=paid_on) if applied else None
+        applied, early = Decimal(0), None
+        if invoice.status in COLLECTIBLE_STATES:
+            # Before an early-payment discount ends, its price settles the balance.
+            early = early_price(invoice, on=paid_on)
+            applied = min(amount, early if early is not None and amount >= early else invoice.amount_due)
+        new_link = _settle(invoice, applied, by=by, early_discount=applied == early) if applied else None
         excess = amount - applied
         if excess:
             _credit_excess(invoice, payment, excess, by=by)
@@ -117,9 +121,8 @@ def apply_payment(invoice, *, method, amount, currency, provider_reference, by=N
     return PaymentResult(payment=payment, created=True, credited=excess, new_link=new_link)
 
 
-def _settle(invoice, applied, *, by, paid_on):
-    if applied == early_price(invoice, on=paid_on or timezone.localdate()):
-        # Everything paid before the early-payment discount ended: the discount settles the rest.
+def _settle(invoice, applied, *, by, early_discount):
+    if early_discount:
         invoice.early_discount_taken = invoice.amount_due - applied
         record_event(invoice, InvoiceEvent.Kind.EARLY_DISCOUNT_TAKEN, by=by, amount=invoice.early_discount_taken)
     invoice.amount_paid += applied
