@@ -6,7 +6,7 @@ from collections import defaultdict
 from django.contrib import messages
 from django.contrib.admin.utils import quote, unquote
 from django.db import transaction
-from django.db.models import Count, F, OuterRef, Subquery, Sum
+from django.db.models import Count, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
@@ -30,6 +30,7 @@ from ..core.lifecycle import InvoiceStatus
 from ..core.money import format_money, round_money
 from ..models import BillingSettings, Client, CreditEntry, Invoice, SavedCard
 from ..models.access import scope_to_user
+from ..models.invoices import AMOUNT_DUE
 from ..services.saved_cards import active_card, remove_card
 from ..services.sign_in import ensure_accounts_open, send_sign_in_link
 from .access import SiteScopedViewSetMixin
@@ -53,7 +54,7 @@ def open_balances(client_ids):
     rows = (
         Invoice.objects.filter(client__in=client_ids, status=InvoiceStatus.OPEN)
         .values("client", "currency")
-        .annotate(due=Sum(F("total") - F("amount_paid")))
+        .annotate(due=Sum(AMOUNT_DUE))
         .order_by()
     )
     return balances(rows, "due")

@@ -4,7 +4,7 @@ and open on their inspect view. The listing runs the same queries for ten invoic
 from django.contrib import messages
 from django.contrib.admin.utils import quote
 from django.db import transaction
-from django.db.models import DecimalField, ExpressionWrapper, F
+from django.db.models import DecimalField, ExpressionWrapper
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.functional import cached_property
@@ -21,6 +21,7 @@ from ..core.exceptions import InvoicingError
 from ..core.lifecycle import InvoiceStatus
 from ..core.money import DECIMAL_PLACES, MAX_DIGITS
 from ..models import Invoice, OutboundEmail
+from ..models.invoices import AMOUNT_DUE
 from ..services.invoices import delete_draft, save_draft
 from ..services.outbox import issue_and_send_invoice
 from .access import SiteScopedViewSetMixin
@@ -259,7 +260,7 @@ class InvoiceViewSet(SiteScopedViewSetMixin, SnippetViewSet):
     def get_queryset(self, request):
         return Invoice.objects.select_related("client", "site").annotate(
             balance_due=ExpressionWrapper(
-                F("total") - F("amount_paid"),
+                AMOUNT_DUE,
                 output_field=DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES),
             ),
         )

@@ -16,6 +16,11 @@ from ..core.tax import TaxTreatment
 from ..core.totals import line_total
 from .money_fields import ScaledToCurrency, money_field
 
+# ``Invoice.amount_due`` in SQL, for sums and sorting (open invoices never owe less than nothing).
+AMOUNT_DUE = (
+    models.F("total") - models.F("amount_paid") - models.F("amount_credited") - models.F("early_discount_taken")
+)
+
 
 class InvoiceQuerySet(models.QuerySet):
     def overdue(self, today=None):

@@ -48,6 +48,7 @@ from django.utils.translation import gettext_lazy as _
 from ..core.lifecycle import InvoiceStatus
 from ..core.money import round_money
 from ..models import Invoice, Payment, PaymentMethod, Refund
+from ..models.invoices import AMOUNT_DUE
 
 # Money that arrives from outside: credit payments spend money collected before.
 CASH_METHODS = frozenset({PaymentMethod.STRIPE, PaymentMethod.MANUAL})
@@ -164,7 +165,7 @@ def monthly_stats(sites, *, start: date, end: date, origin: str | None = None) -
         unpaid_count=Count("pk", filter=Q(status=InvoiceStatus.OPEN)),
         uncollectible_count=Count("pk", filter=Q(status=InvoiceStatus.UNCOLLECTIBLE)),
         invoiced=Sum("total"),
-        outstanding=Sum(_AMOUNT_DUE, filter=Q(status=InvoiceStatus.OPEN)),
+        outstanding=Sum(AMOUNT_DUE, filter=Q(status=InvoiceStatus.OPEN)),
     ):
         rows[row.pop("month"), row.pop("currency")].update(row)
     paid = _invoices(sites, origin).filter(period.q("paid_at"), status=InvoiceStatus.PAID)
@@ -208,7 +209,6 @@ class _Period:
         return Case(*months, output_field=DateField())
 
 
-_AMOUNT_DUE = F("total") - F("amount_paid")
 
 
 class _DaysElapsed(Func):
@@ -264,14 +264,14 @@ def _invoice_figures(sites, period, as_of, origin):
         "uncollectible_count": Count("pk", filter=issued & Q(status=InvoiceStatus.UNCOLLECTIBLE)),
         "invoiced": Sum("total", filter=issued),
         "time_to_pay": _time_to_pay(filter=paid_in_period),
-        "outstanding": Sum(_AMOUNT_DUE, filter=open_),
+        "outstanding": Sum(AMOUNT_DUE, filter=open_),
         "overdue_count": Count("pk", filter=overdue),
-        "overdue_amount": Sum(_AMOUNT_DUE, filter=overdue),
+        "overdue_amount": Sum(AMOUNT_DUE, filter=overdue),
     }
     for key, _label, first, last in AGING_BUCKETS:
         bucket = _days_past_due_q(first, last, as_of)
         aggregates[f"aging_{key}_count"] = Count("pk", filter=bucket)
-        aggregates[f"aging_{key}_amount"] = Sum(_AMOUNT_DUE, filter=bucket)
+        aggregates[f"aging_{key}_amount"] = Sum(AMOUNT_DUE, filter=bucket)
     rows = (
         _invoices(sites, origin)
         .filter(issued | paid_in_period | open_)
