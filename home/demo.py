@@ -15,7 +15,7 @@ ACME = {
     "intro": "<p>Acme Corp builds websites that sell.</p>",
     "brand_color": "#1d4ed8",
     "accent_color": "#f59e0b",
-    "footer": "<p>Acme Corporation GmbH · Hauptstraße 1 · 10115 Berlin · VAT DE123456789</p>",
+    "footer": "<p>Acme Corporation GmbH · Hauptstraße 1 · 10115 Berlin · VAT DE136695976</p>",
     "emails": {
         "sender_name": "Acme Corp Billing",
         "invoice_subject": "Your Acme invoice {invoice_number} ({amount_due})",
@@ -55,7 +55,7 @@ ACME = {
     "billing": {
         "legal_name": "Acme Corporation GmbH",
         "address": "Hauptstraße 1\n10115 Berlin\nGermany",
-        "tax_id": "DE123456789",
+        "tax_id": "DE136695976",
         "default_currency": "EUR",
         "number_prefix": "ACME",
         "number_format": "{prefix}-{year}-{number:05}",
@@ -73,12 +73,24 @@ ACME = {
         "remind_after_14": True,
         "remind_after_30": True,
         "reminder_interval_days": 0,
+        # 2 % off when paid within 10 days; clients may split invoices of 500 EUR or more.
+        "early_discount_percent": Decimal(2),
+        "early_discount_days": 10,
+        "plans_enabled": True,
+        "plan_instalment_options": "2,3",
+        "plan_minimum_amount": Decimal(500),
     },
     "clients": [
         ("Wayne Enterprises", "accounts@wayne.example", "1007 Mountain Drive\nGotham"),
         ("Stark Industries", "ap@stark.example", "10880 Malibu Point\nMalibu, CA"),
         ("Łódź Café Spółka", "kawa@lodz.example", "ul. Piotrkowska 1\n90-001 Łódź\nPoland"),
     ],
+    # Client index: (tax treatment, VAT id, exemption reason).
+    "client_tax": {2: ("reverse_charge", "PL5260250995", "")},
+    # (name, rate, prices include it, default)
+    "tax_rates": [("VAT 19 %", "19", False, True), ("VAT 7 %", "7", False, False), ("No VAT", "0", False, False)],
+    # (code, percent, fixed amount, minimum, maximum uses, per client)
+    "discount_codes": [("WELCOME10", "10", None, "0", 100, 1), ("SPRING50", None, "50.00", "500.00", 20, None)],
 }
 
 GLOBEX = {
@@ -127,12 +139,18 @@ GLOBEX = {
         "sender_name": "Globex Accounts",
         "sender_email": "accounts@globex.localhost",
         "reply_to": "accounts@globex.localhost",
+        # Tax rounded on each line, as many US systems do.
+        "tax_rounding": "per_line",
     },
     "clients": [
         ("Initech", "billing@initech.example", "4120 Freidrich Lane\nAustin, TX"),
         ("Umbrella Corp", "finance@umbrella.example", "545 S Birdneck Rd\nRaccoon City"),
         ("Ελληνική Εταιρεία", "info@hellas.example", "Οδός Ερμού 10\nΑθήνα"),
     ],
+    "client_tax": {2: ("exempt", "", "Export of services outside the United States")},
+    # Globex keeps typing rates on each line: a website without a catalogue works as before.
+    "tax_rates": [],
+    "discount_codes": [("LOYAL15", "15", None, "0", None, 3)],
 }
 
 SITES = [ACME, GLOBEX]
@@ -166,9 +184,15 @@ INVOICES = [
     ("Training day", 2, lines(("On-site training", "1", "900.00", "7")), 15, "overpaid"),
     ("Cancelled workshop", 0, lines(("Workshop", "1", "1500.00", "19")), 30, "void"),
     ("Old project", 1, lines(("Legacy maintenance", "12", "60.00", "0")), -120, "uncollectible"),
+    ("Annual maintenance", 0, lines(("Maintenance, one year", "1", "1500.00", "19")), 60, "open"),
 ]
 
 LINK_INVOICE_TITLE = "Hosting, monthly"
+# The draft that gets the website's first discount code, the invoice paid in three instalments and
+# the paid invoice that one of its two consulting days is credited on.
+DISCOUNT_DRAFT_TITLE = "Website redesign, phase 2"
+PLAN_INVOICE_TITLE = "Annual maintenance"
+CREDITED_INVOICE_TITLE = "Consulting, May"
 
 # Invoice templates per website: (name, client index or None, title, lines, payment terms in days).
 # The period placeholders are filled per period by the recurring schedules.

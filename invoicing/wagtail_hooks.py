@@ -12,7 +12,9 @@ from .admin.actions import available_actions
 from .admin.bulk_actions import INVOICE_BULK_ACTIONS
 from .admin.client_bulk_actions import SendSignInLinksBulkAction
 from .admin.clients import SIGN_IN_LINK_SENT, ClientViewSet, SignInLinkSentFormatter
+from .admin.credit_notes import CreditNoteViewSet
 from .admin.dashboard import add_billing_panel
+from .admin.discount_codes import DiscountCodeViewSet
 from .admin.emails import OutboundEmailViewSet, ReadOnlyPermissionPolicy
 from .admin.group_panel import BillingSitesForm
 from .admin.invoice_templates import InvoiceTemplateViewSet
@@ -24,10 +26,12 @@ from .admin.schedule_actions import SCHEDULE_ACTIONS
 from .admin.schedules import RecurringScheduleViewSet
 from .admin.site_history import install as flatten_the_site_historys_union
 from .admin.stripe_events import StripeEventViewSet
+from .admin.tax_rates import TaxRateViewSet, refuse_deleting_rates_in_use
 from .models import (
     BillingLogEntry,
     BillingSettings,
     Client,
+    CreditNote,
     Invoice,
     InvoiceTemplate,
     OutboundEmail,
@@ -42,8 +46,13 @@ register_permission_policy(Invoice, InvoicePermissionPolicy(Invoice))
 register_snippet(InvoiceViewSet)
 register_snippet(ClientViewSet)
 register_snippet(InvoiceTemplateViewSet)
+register_snippet(TaxRateViewSet)
+hooks.register("before_delete_snippet", refuse_deleting_rates_in_use)
+register_snippet(DiscountCodeViewSet)
 register_snippet(RecurringScheduleViewSet)
 register_snippet(OutboundEmailViewSet)
+register_permission_policy(CreditNote, ReadOnlyPermissionPolicy(CreditNote))
+register_snippet(CreditNoteViewSet)
 register_permission_policy(StripeEvent, ReadOnlyPermissionPolicy(StripeEvent))
 register_snippet(StripeEventViewSet)
 for bulk_action in INVOICE_BULK_ACTIONS:

@@ -11,6 +11,7 @@ from django.contrib.admin.utils import quote, unquote
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.functional import classproperty
 from django.utils.text import capfirst
@@ -28,7 +29,9 @@ from ..models import Invoice
 from ..models.access import scope_to_user
 from ..pay.headers import download_response
 from ..services.actions import ACTIONS
+from ..services.amounts_due import early_price
 from ..services.documents import pdf_filename
+from .discount_codes import DiscountCodeActionForm
 from .forms import ManualPaymentForm, OptionalReasonForm, ReasonForm
 
 
@@ -182,6 +185,25 @@ class SendEmailView(InvoiceActionView):
         }
 
 
+class ApplyDiscountView(InvoiceActionView):
+    action, icon = ACTIONS["apply_discount"], "tag"
+    form_class = DiscountCodeActionForm
+    intro = _("The draft's totals are computed again with the code's discount, shown as a line with the code.")
+    submit_label = _("Apply the code")
+
+    def done(self, invoice):
+        return _("%(label)s applied to %(invoice)s.") % {"label": invoice.discount_label, "invoice": invoice}
+
+
+class RemoveDiscountView(InvoiceActionView):
+    action, icon = ACTIONS["remove_discount"], "bin"
+    intro = _("The draft's totals are computed again without the discount; the code gets its use back.")
+    submit_label = _("Remove the code")
+
+    def done(self, invoice):
+        return _("The discount code was removed from %(invoice)s.") % {"invoice": invoice}
+
+
 class MarkPaidView(InvoiceActionView):
     action, icon = ACTIONS["mark_paid"], "circle-check"
     form_class = ManualPaymentForm
@@ -189,7 +211,8 @@ class MarkPaidView(InvoiceActionView):
     submit_label = _("Record the payment")
 
     def get_initial(self):
-        return {"amount": self.invoice.amount_due}
+        # Within an early-payment discount's window, its price settles the invoice.
+        return {"amount": early_price(self.invoice) or self.invoice.amount_due, "paid_on": timezone.localdate()}
 
     def done(self, result):
         return _("%(amount)s recorded for %(invoice)s.") % {
@@ -260,9 +283,15 @@ class ResumeRemindersView(InvoiceActionView):
         return _("Reminders for %(invoice)s resumed.") % {"invoice": self.invoice.number}
 
 
+# Below the base views it subclasses.
+from .credit_notes import IssueCreditNoteView  # noqa: E402
+from .plans import SetPlanView  # noqa: E402
+
 # (path, view): the order is the order of the buttons; each URL is named after its action.
 ACTION_VIEWS = [
     ("issue", IssueView),
+    ("apply-discount", ApplyDiscountView),
+    ("remove-discount", RemoveDiscountView),
     ("send", SendEmailView),
     ("mark-paid", MarkPaidView),
     ("rotate-link", RotateLinkView),
@@ -271,6 +300,8 @@ ACTION_VIEWS = [
     ("resume-reminders", ResumeRemindersView),
     ("uncollectible", MarkUncollectibleView),
     ("void", VoidView),
+    ("plan", SetPlanView),
+    ("credit-note", IssueCreditNoteView),
     ("pdf", InvoicePdfView),
 ]
 

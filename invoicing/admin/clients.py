@@ -16,7 +16,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.generic import TemplateView, View
-from wagtail.admin.panels import FieldPanel
+from wagtail.admin.panels import FieldPanel, MultiFieldPanel, ObjectList
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.utils import get_valid_next_url_from_request
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
@@ -34,6 +34,8 @@ from ..models.invoices import AMOUNT_DUE
 from ..services.saved_cards import active_card, remove_card
 from ..services.sign_in import ensure_accounts_open, send_sign_in_link
 from .access import SiteScopedViewSetMixin
+from .forms import ClientForm
+from .wallet import ADD_CREDIT_PERMISSION, AddCreditView, wallet_context
 
 # The client page lists this many invoices, newest first; the invoice listing, filtered, has them all.
 RECENT_INVOICES = 50
@@ -265,6 +267,7 @@ class ClientInspectView(InspectView):
                 if card and self.user_has_permission(REMOVE_SAVED_CARD_PERMISSION)
                 else ""
             ),
+            **wallet_context(client, may_add=self.user_has_permission(ADD_CREDIT_PERMISSION)),
             **kwargs,
         )
 
@@ -291,20 +294,27 @@ class ClientViewSet(SiteScopedViewSetMixin, SnippetViewSet):
     # queryset with the listing's annotations.
     search_backend_name = None
     search_fields = ["name", "email"]
-    panels = [
-        FieldPanel("site"),
-        FieldPanel("name"),
-        FieldPanel("email"),
-        FieldPanel("billing_address"),
-        FieldPanel("tax_id"),
-        # Users are not per website: only those who may manage users anyway get to pick one.
-        FieldPanel("user", permission="auth.change_user"),
-    ]
+    edit_handler = ObjectList(
+        [
+            FieldPanel("site"),
+            FieldPanel("name"),
+            FieldPanel("email"),
+            FieldPanel("billing_address"),
+            MultiFieldPanel(
+                [FieldPanel("tax_id"), FieldPanel("tax_treatment"), FieldPanel("tax_exemption_reason")],
+                heading=_("Tax"),
+            ),
+            # Users are not per website: only those who may manage users anyway get to pick one.
+            FieldPanel("user", permission="auth.change_user"),
+        ],
+        base_form_class=ClientForm,
+    )
 
     def get_urlpatterns(self):
         return super().get_urlpatterns() + [
             path("send-sign-in-link/<str:pk>/", self.construct_view(SendSignInLinkView), name="send_sign_in_link"),
             path("remove-saved-card/<str:pk>/", self.construct_view(RemoveSavedCardView), name="remove_saved_card"),
+            path("add-credit/<str:pk>/", self.construct_view(AddCreditView), name="add_credit"),
         ]
 
     def get_queryset(self, request):

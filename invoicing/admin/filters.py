@@ -59,8 +59,9 @@ class InvoiceFilterSet(WagtailFilterSet):
         return queryset.filter(origin_q(value or None))
 
     def filter_overdue(self, queryset, name, value):
-        # Overdue is derived (open and past its due date), as ``Invoice.is_overdue`` says.
+        # Overdue is derived (open, with money due before today: an instalment's date or the due
+        # date, ``collect_by``), as ``Invoice.is_overdue`` says.
         if value is None:
             return queryset
-        overdue = Q(status=InvoiceStatus.OPEN, due_date__lt=timezone.localdate())
+        overdue = Q(status=InvoiceStatus.OPEN, collect_by__lt=timezone.localdate())
         return queryset.filter(overdue) if value else queryset.exclude(overdue)

@@ -5,6 +5,7 @@ from django.contrib.admin.utils import quote, unquote
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
@@ -15,8 +16,10 @@ from ..core.lifecycle import InvoiceStatus
 from ..core.money import from_minor_units
 from ..models import AutoCharge, Client, Invoice, InvoiceEvent, InvoiceLine, OutboundEmail, Payment, PaymentLink, Refund
 from ..models.access import scope_to_user
+from ..services.amounts_due import instalment_states
 from ..services.reminder_schedule import reminder_outlook
 from .actions import available_actions
+from .credit_notes import credit_notes_of
 from .schedules import describe_period, schedule_url
 
 # Actions shown as header buttons; the rest go to the header's "more" menu.
@@ -39,6 +42,12 @@ def link_state(link, invoice):
 def event_details(event):
     """An event's data as (label, value) pairs: ``{"amount_paid": "10.00"}`` reads "Amount paid: 10.00"."""
     return [(capfirst(key.replace("_", " ")), value) for key, value in (event.data or {}).items()]
+
+
+def plan_schedule(invoice):
+    """The payment plan's instalments with what is paid, open and overdue of each; [] without a plan."""
+    today = timezone.localdate()
+    return [{"state": state, "overdue": state.is_overdue(today)} for state in instalment_states(invoice)]
 
 
 class InvoiceInspectView(InspectView):
@@ -118,5 +127,9 @@ class InvoiceInspectView(InspectView):
             period=describe_period(invoice.period_start, invoice.period_end) if invoice.period_start else None,
             reminder=reminder_outlook(invoice),
             auto_charge=AutoCharge.objects.filter(invoice=invoice).select_related("saved_card").first(),
+            plan=plan_schedule(invoice),
+            plan_url=next((action.url for action in self.actions if action.name == "set_plan"), None),
+            credit_notes=credit_notes_of(invoice),
+            credit_note_url=next((action.url for action in self.actions if action.name == "credit_note"), None),
             **kwargs,
         )

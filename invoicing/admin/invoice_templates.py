@@ -11,7 +11,7 @@ from django.utils.functional import cached_property
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import FormView
-from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel, ObjectList
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
@@ -25,7 +25,7 @@ from ..models import Client, Invoice, InvoiceTemplate
 from ..services.templates import draft_from_template
 from .access import SiteScopedViewSetMixin
 from .columns import MoneyColumn
-from .forms import scope_field
+from .forms import InvoiceTemplateForm, TaxedLinesPanel, scope_field
 
 NEW_INVOICE = "new_invoice"
 
@@ -189,9 +189,10 @@ class InvoiceTemplateViewSet(SiteScopedViewSetMixin, SnippetViewSet):
             FieldRowPanel(
                 [FieldPanel("currency"), FieldPanel("payment_terms_days"), FieldPanel("allow_partial_payments")]
             ),
-            InlinePanel("lines", heading=_("Lines"), label=_("Line"), min_num=1),
+            TaxedLinesPanel("lines", heading=_("Lines"), label=_("Line"), min_num=1),
             FieldPanel("notes"),
-        ]
+        ],
+        base_form_class=InvoiceTemplateForm,
     )
 
     def get_queryset(self, request):

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail.actions.delete import DeleteAction
-from wagtail.admin.panels import FieldPanel, FieldRowPanel, HelpPanel, InlinePanel, MultiFieldPanel, ObjectList
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, HelpPanel, MultiFieldPanel, ObjectList
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.widgets import HeaderButton
 from wagtail.log_actions import log
@@ -28,7 +28,7 @@ from .access import SiteScopedViewSetMixin
 from .actions import action_urlpatterns
 from .columns import EmailStatusColumn, InvoiceNumberColumn, InvoiceStatusColumn, MoneyColumn
 from .filters import InvoiceFilterSet
-from .forms import InvoiceForm
+from .forms import InvoiceForm, TaxedLinesPanel
 from .inspect import InvoiceInspectView
 from .invoice_templates import new_invoice_url
 
@@ -250,7 +250,14 @@ class InvoiceViewSet(SiteScopedViewSetMixin, SnippetViewSet):
                 heading=_("Invoice"),
             ),
             FieldRowPanel([FieldPanel("currency"), FieldPanel("due_date"), FieldPanel("allow_partial_payments")]),
-            InlinePanel("lines", heading=_("Lines"), label=_("Line"), min_num=1),
+            TaxedLinesPanel("lines", heading=_("Lines"), label=_("Line"), min_num=1),
+            MultiFieldPanel(
+                [
+                    FieldPanel("prices_include_tax"),
+                    FieldRowPanel([FieldPanel("early_discount_percent"), FieldPanel("early_discount_days")]),
+                ],
+                heading=_("Tax and payment terms"),
+            ),
             HelpPanel(template="invoicing/admin/invoice_form_totals.html", heading=_("Totals")),
             FieldPanel("send_now"),
         ],

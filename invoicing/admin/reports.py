@@ -18,6 +18,7 @@ from ..core.money import format_money
 from ..models import Invoice, PaymentMethod
 from ..models.access import billing_sites
 from ..services.stats import ORIGIN_CHOICES, invoice_stats, monthly_stats, trailing_months
+from ..services.tax import tax_by_rate
 
 REPORT_URL_NAME = "invoicing_billing_report"
 REPORT_MONTHS = 12
@@ -159,6 +160,40 @@ class BillingReportView(ReportView):
         start, end = self.period
         return invoice_stats(self.sites, start=start, end=end, origin=self.chosen.get("origin") or None)
 
+    @cached_property
+    def tax_rates(self):
+        """Tax per currency and rate over the period's invoices (``services.tax.tax_by_rate``)."""
+        start, end = self.period
+        return tax_by_rate(self.sites, start=start, end=end, origin=self.chosen.get("origin") or None)
+
+    def as_spreadsheet(self, queryset, spreadsheet_format):
+        # The export's rows are months: each gets the taxable amount and the tax of every rate in the
+        # period, as columns (a rate that a month lacks is empty there).
+        rows = list(queryset)
+        start, end = self.period
+        monthly = tax_by_rate(self.sites, start=start, end=end, origin=self.chosen.get("origin") or None, by_month=True)
+        by_row = {}
+        rates = sorted({figure.rate for figure in monthly})
+        for figure in monthly:
+            by_row.setdefault((figure.month, figure.currency), {})[_rate_key(figure.rate)] = {
+                "base": figure.base,
+                "tax": figure.tax,
+            }
+        self.list_export = list(type(self).list_export)
+        self.export_headings = dict(type(self).export_headings)
+        for rate in rates:
+            key = _rate_key(rate)
+            self.list_export += [f"tax.{key}.base", f"tax.{key}.tax"]
+            self.export_headings[f"tax.{key}.base"] = format_lazy(_("Taxable at {rate} %"), rate=_percent(rate))
+            self.export_headings[f"tax.{key}.tax"] = format_lazy(_("Tax at {rate} %"), rate=_percent(rate))
+        empty = {"base": None, "tax": None}
+        keys = [_rate_key(rate) for rate in rates]
+        rows = [
+            _MonthRow(row, {key: by_row.get((row.month, row.currency), {}).get(key, empty) for key in keys})
+            for row in rows
+        ]
+        return super().as_spreadsheet(rows, spreadsheet_format)
+
     def get_page_subtitle(self):
         start, end = self.period
         return f"{date_format(start)} – {date_format(end)}"
@@ -169,6 +204,25 @@ class BillingReportView(ReportView):
 
     def filter_queryset(self, queryset):
         return queryset
+
+
+def _rate_key(rate):
+    return f"{rate:f}".replace(".", "_")
+
+
+def _percent(rate):
+    return f"{rate.normalize():f}" if rate != rate.to_integral() else f"{rate.to_integral():f}"
+
+
+class _MonthRow:
+    """A month's row of the export, with its tax per rate (``tax.<rate>.base`` and ``.tax``)."""
+
+    def __init__(self, stats, tax):
+        self._stats = stats
+        self.tax = tax
+
+    def __getattr__(self, name):
+        return getattr(self._stats, name)
 
 
 class BillingReportMenuItem(MenuItem):

@@ -40,7 +40,8 @@ class InvoiceFilter(django_filters.rest_framework.FilterSet):
         field_name="issued_at", lookup_expr="date__lte", help_text=_("Issued on or before.")
     )
     overdue = django_filters.BooleanFilter(
-        method="filter_overdue", help_text=_("Open and past its due date (true), or not (false).")
+        method="filter_overdue",
+        help_text=_("Open with money past its due date, an instalment's or the invoice's (true), or not (false)."),
     )
 
     class Meta:
@@ -48,6 +49,7 @@ class InvoiceFilter(django_filters.rest_framework.FilterSet):
         fields = []
 
     def filter_overdue(self, queryset, name, value):
-        # Overdue is derived (open and past its due date), as ``Invoice.is_overdue`` says.
-        overdue = Q(status=InvoiceStatus.OPEN, due_date__lt=timezone.localdate())
+        # Overdue is derived (open, with money due before today: an instalment's date or the due
+        # date, ``collect_by``), as ``Invoice.is_overdue`` says.
+        overdue = Q(status=InvoiceStatus.OPEN, collect_by__lt=timezone.localdate())
         return queryset.filter(overdue) if value else queryset.exclude(overdue)

@@ -15,9 +15,20 @@ ACTION_PERMISSIONS = {
     "update": "change",
     "partial_update": "change",
     "destroy": "delete",
+    "remove_plan": ACTIONS["set_plan"].permission,
     **{
         name: ACTIONS[name].permission
-        for name in ("send_email", "mark_paid", "void", "pdf", "pause_reminders", "resume_reminders")
+        for name in (
+            "send_email",
+            "mark_paid",
+            "void",
+            "pdf",
+            "pause_reminders",
+            "resume_reminders",
+            "apply_discount",
+            "remove_discount",
+            "set_plan",
+        )
     },
 }
 

@@ -26,13 +26,22 @@ from wagtail.models import Site
 from ..core.exceptions import PaymentLinkInvalid, PaymentRejected
 from ..pay.headers import protect_token_response
 from ..pay.ratelimit import PAY_GROUP, check_request
+from ..services.amounts_due import amounts_due
 from ..services.checkout import start_card_payment
 from ..services.pay_policy import pay_options, refusal
 from ..services.payments import pay_with_credit
 from ..services.tokens import pay_link_url, pay_page_for_site, resolve_payment_link
 from .errors import RateLimited
 from .schema import extend_schema
-from .serializers import DecimalString, IssuedLinkSerializer, LineSerializer, MoneyField, PaymentSerializer
+from .serializers import (
+    DecimalString,
+    InstalmentSerializer,
+    IssuedLinkSerializer,
+    LineSerializer,
+    MoneyField,
+    PaymentSerializer,
+    instalments_data,
+)
 from .views import InvoicingAPIMixin
 
 logger = logging.getLogger(__name__)
@@ -67,10 +76,27 @@ class PayableInvoiceSerializer(serializers.Serializer):
     credit_available = MoneyField(source="credit", currency="invoice.currency")
     minimum_partial_amount = MoneyField(source="minimum_partial", currency="invoice.currency", allow_null=True)
     pdf_url = serializers.URLField()
+    amount_due_now = serializers.CharField(
+        help_text=gettext_lazy(
+            "What a card payment without an amount charges: under a payment plan the instalments due, else the "
+            "balance (or its early-payment price)."
+        )
+    )
+    next_due_date = serializers.DateField(source="invoice.collect_by", allow_null=True)
+    instalments = InstalmentSerializer(many=True, help_text=gettext_lazy("The payment plan; empty without one."))
 
 
 class PayRequestSerializer(serializers.Serializer):
-    method = serializers.ChoiceField(choices=[("card", gettext_lazy("Card")), ("credit", gettext_lazy("Credit"))])
+    method = serializers.ChoiceField(
+        choices=[
+            ("card", gettext_lazy("Card")),
+            ("credit", gettext_lazy("Credit")),
+            ("wallet", gettext_lazy("Wallet: the same as credit")),
+        ],
+        help_text=gettext_lazy(
+            "card, or credit to pay with the client's account credit; wallet is the seed's name for credit."
+        ),
+    )
     amount = DecimalString(
         max_digits=18,
         decimal_places=3,
@@ -78,6 +104,10 @@ class PayRequestSerializer(serializers.Serializer):
         required=False,
         help_text=gettext_lazy("Part of the balance, where the invoice allows it; default: all of it."),
     )
+
+    def validate_method(self, value):
+        # The seed's API called paying with account credit "wallet".
+        return "credit" if value == "wallet" else value
 
 
 class PayResultSerializer(serializers.Serializer):
@@ -138,7 +168,13 @@ class PayLinkView(InvoicingAPIMixin, APIView):
         if pay_page_for_site(site) is None:
             raise PaymentLinkInvalid(_("This payment link is not valid."))
         get_token(request._request)  # the CSRF cookie for the POST
-        context = {"invoice": invoice, **asdict(pay_options(invoice)), "pdf_url": pay_link_url(site, token) + "pdf/"}
+        context = {
+            "invoice": invoice,
+            **asdict(pay_options(invoice)),
+            "pdf_url": pay_link_url(site, token) + "pdf/",
+            "amount_due_now": str(amounts_due(invoice).now),
+            "instalments": instalments_data(invoice),
+        }
         return Response(PayableInvoiceSerializer(context).data)
 
     @extend_schema(

@@ -7,6 +7,7 @@ due are computed on the server; they are never read from a request."""
 
 from datetime import timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -17,10 +18,14 @@ from wagtail.models import Site
 
 from ..core.exceptions import ValidationFailed
 from ..core.money import CURRENCY_CHOICES, round_money
+from ..core.tax import TaxTreatment
 from ..mail.kinds import KINDS_SENT_ON_REQUEST, EmailKind
 from ..models import Client, Invoice, InvoiceTemplate, OutboundEmail, Payment
 from ..models.access import billing_sites, scope_to_user
+from ..services.amounts_due import instalment_states
+from ..services.invoice_totals import tax_treatment_of
 from ..services.reminder_schedule import next_reminder
+from ..services.tax import active_rates, default_rate, invoice_tax_summary, resolve_line_tax
 from ..services.templates import template_fields
 
 # Bounds that keep every total within the money columns (15 integer digits).
@@ -83,7 +88,24 @@ class LineSerializer(serializers.Serializer):
     unit_price = DecimalString(
         max_digits=18, decimal_places=3, min_value=-MAX_UNIT_PRICE, max_value=MAX_UNIT_PRICE, help_text=_("Before tax.")
     )
-    tax_rate = DecimalString(max_digits=5, decimal_places=2, min_value=0, max_value=100, default="0")
+    tax_rate = DecimalString(
+        max_digits=5,
+        decimal_places=2,
+        min_value=0,
+        max_value=100,
+        required=False,
+        help_text=_(
+            "The rate in percent. Where the website has a tax catalogue, it must be one of its active rates "
+            "(or send tax_rate_id); left out, the website's default rate (0 without a catalogue)."
+        ),
+    )
+    tax_rate_id = serializers.IntegerField(
+        source="tax_id",
+        required=False,
+        allow_null=True,
+        min_value=1,
+        help_text=_("One of the website's active tax rates (its catalogue); its percentage becomes tax_rate."),
+    )
     total = serializers.SerializerMethodField(help_text=_("Quantity × unit price, before tax, rounded."))
 
     def get_total(self, line) -> str:
@@ -115,6 +137,12 @@ class IssuedLinkSerializer(serializers.Serializer):
     expires_at = serializers.DateTimeField(read_only=True)
 
 
+class CreditNoteRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    total = serializers.CharField()
+
+
 class InvoiceSerializer(serializers.ModelSerializer):
     """An invoice as the list shows it."""
 
@@ -130,10 +158,21 @@ class InvoiceSerializer(serializers.ModelSerializer):
     amount_paid = MoneyField()
     amount_due = MoneyField()
     is_paid = serializers.BooleanField(read_only=True)
-    is_overdue = serializers.BooleanField(read_only=True, help_text=_("Open and past its due date."))
+    is_overdue = serializers.BooleanField(
+        read_only=True, help_text=_("Open, with an instalment (or the invoice) past its due date.")
+    )
     is_partially_paid = serializers.BooleanField(read_only=True)
+    tax_treatment = serializers.SerializerMethodField(
+        help_text=_("standard, exempt or reverse_charge: the client's on a draft, as issued afterwards.")
+    )
     payment = serializers.SerializerMethodField(help_text=_("The latest successful payment."))
     token_expires_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    next_due_date = serializers.DateField(
+        source="collect_by",
+        read_only=True,
+        allow_null=True,
+        help_text=_("When the money still open is due: the first open instalment's date, else the due date."),
+    )
 
     class Meta:
         model = Invoice
@@ -155,7 +194,10 @@ class InvoiceSerializer(serializers.ModelSerializer):
             "amount_paid",
             "amount_due",
             "due_date",
+            "next_due_date",
             "allow_partial_payments",
+            "prices_include_tax",
+            "tax_treatment",
             "is_paid",
             "is_overdue",
             "is_partially_paid",
@@ -178,6 +220,9 @@ class InvoiceSerializer(serializers.ModelSerializer):
         data["reference_id"] = invoice.number or None
         return data
 
+    def get_tax_treatment(self, invoice) -> str:
+        return tax_treatment_of(invoice) or TaxTreatment.STANDARD
+
     @extend_schema_field(PaymentSerializer(allow_null=True))
     def get_payment(self, invoice):
         # ``payments_with_refunds`` is prefetched by the viewset (newest first): lists keep a fixed query count.
@@ -190,6 +235,44 @@ class NextReminderSerializer(serializers.Serializer):
     step = serializers.CharField(source="key", help_text=_("The step: before_3, on_due, after_7, …, repeat_1, …"))
     label = serializers.CharField()
     date = serializers.DateField(help_text=_("When it goes out (with the daily run)."))
+
+
+class TaxRowSerializer(serializers.Serializer):
+    rate = serializers.CharField(help_text=_('Percent, e.g. "19.00".'))
+    base = serializers.CharField(help_text=_("The taxable amount, at the currency's exponent."))
+    tax = serializers.CharField()
+
+
+class AppliedDiscountSerializer(serializers.Serializer):
+    code = serializers.CharField(source="discount_code.code", read_only=True)
+    label = serializers.CharField(source="discount_label", read_only=True, help_text=_("As the invoice shows it."))
+    amount = MoneyField(source="discount_total", help_text=_("Taken off the lines, on the prices' footing."))
+
+
+def instalments_data(invoice):
+    today = timezone.localdate()
+    return [
+        {
+            "sequence": state.sequence,
+            "due_date": state.due_date,
+            "amount": str(state.amount),
+            "paid": str(state.paid),
+            "remaining": str(state.remaining),
+            "overdue": state.is_overdue(today),
+        }
+        for state in instalment_states(invoice)
+    ]
+
+
+class InstalmentSerializer(serializers.Serializer):
+    """One instalment of a payment plan, with what the money received so far has paid of it."""
+
+    sequence = serializers.IntegerField()
+    due_date = serializers.DateField()
+    amount = serializers.CharField(help_text=_("At the currency's exponent."))
+    paid = serializers.CharField()
+    remaining = serializers.CharField()
+    overdue = serializers.BooleanField(help_text=_("Not paid, and past its due date."))
 
 
 class InvoiceDetailSerializer(InvoiceSerializer):
@@ -206,6 +289,19 @@ class InvoiceDetailSerializer(InvoiceSerializer):
         help_text=_("The next scheduled reminder; null when none will go (paid, paused, no step left, …).")
     )
     reminders_paused = serializers.BooleanField(read_only=True)
+    tax_summary = serializers.SerializerMethodField(
+        help_text=_(
+            "Per tax rate: the taxable amount (without tax, after any discount) and the tax. Exempt and "
+            "reverse-charge invoices have one row at 0."
+        )
+    )
+    tax_exemption_reason = serializers.SerializerMethodField(help_text=_("Why an exempt invoice carries no tax."))
+    instalments = serializers.SerializerMethodField(
+        help_text=_("The payment plan, earliest first; empty without one. Payments settle the earliest first.")
+    )
+    discount = serializers.SerializerMethodField(help_text=_("The discount code applied to it; null without one."))
+    amount_credited = MoneyField(help_text=_("What its credit notes took off the balance."))
+    credit_notes = serializers.SerializerMethodField(help_text=_("Its credit notes, oldest first."))
 
     class Meta(InvoiceSerializer.Meta):
         fields = InvoiceSerializer.Meta.fields + [
@@ -215,8 +311,42 @@ class InvoiceDetailSerializer(InvoiceSerializer):
             "payment_link",
             "next_reminder",
             "reminders_paused",
+            "tax_summary",
+            "tax_exemption_reason",
+            "instalments",
+            "discount",
+            "amount_credited",
+            "credit_notes",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(CreditNoteRefSerializer(many=True))
+    def get_credit_notes(self, invoice):
+        notes = invoice.credit_notes.order_by("issued_at", "id").values("id", "number", "total")
+        currency = invoice.currency
+        return [{"id": n["id"], "number": n["number"], "total": str(round_money(n["total"], currency))} for n in notes]
+
+    @extend_schema_field(TaxRowSerializer(many=True))
+    def get_tax_summary(self, invoice):
+        summary = invoice_tax_summary(invoice, invoice.lines.all())
+        return [
+            {"rate": rate_text(row.rate), "base": str(row.base), "tax": str(row.tax)} for row in summary.totals.by_rate
+        ]
+
+    def get_tax_exemption_reason(self, invoice) -> str:
+        if tax_treatment_of(invoice) != TaxTreatment.EXEMPT:
+            return ""
+        return invoice.client.tax_exemption_reason if invoice.status == "draft" else invoice.tax_exemption_reason
+
+    @extend_schema_field(AppliedDiscountSerializer(allow_null=True))
+    def get_discount(self, invoice):
+        if invoice.discount_code_id is None:
+            return None
+        return AppliedDiscountSerializer(invoice).data
+
+    @extend_schema_field(InstalmentSerializer(many=True))
+    def get_instalments(self, invoice):
+        return instalments_data(invoice)
 
     @extend_schema_field(PaymentSerializer(many=True))
     def get_payments(self, invoice):
@@ -250,6 +380,9 @@ class InvoiceWriteSerializer(serializers.Serializer):
         required=False, allow_null=True, help_text=_("Default: today plus the website's payment terms.")
     )
     allow_partial_payments = serializers.BooleanField(required=False)
+    prices_include_tax = serializers.BooleanField(
+        required=False, help_text=_("Unit prices include tax. Default: as the website's default tax rate says.")
+    )
     lines = LineSerializer(many=True, allow_empty=False, max_length=MAX_LINES)
     issue = serializers.BooleanField(default=False, write_only=True, help_text=_("Issue it: number and pay link."))
     send_email = serializers.BooleanField(default=False, write_only=True, help_text=_("Issue it and email it."))
@@ -286,6 +419,8 @@ class InvoiceWriteSerializer(serializers.Serializer):
         client = attrs.get("client") or getattr(self.instance, "client", None)
         if site and client and client.site_id != site.pk:
             raise serializers.ValidationError({"client": _("This client belongs to another website.")})
+        if site and attrs.get("lines"):
+            attrs["lines"] = lines_with_tax(site, attrs["lines"])
         return attrs
 
     def filled_from_template(self, attrs):
@@ -309,6 +444,40 @@ class InvoiceWriteSerializer(serializers.Serializer):
         return data
 
 
+def rate_text(rate):
+    """A rate as lines carry it, with two decimals (``"19.00"``, ``"0.00"``)."""
+    rate = Decimal(rate)
+    return f"{rate.quantize(Decimal('0.01')) if rate.as_tuple().exponent >= -2 else rate:f}"
+
+
+def lines_with_tax(site, lines):
+    """The lines with their tax resolved against the website's catalogue
+    (``services.tax.resolve_line_tax``); an unknown, inactive or other website's rate, or a typed
+    rate the catalogue lacks, is a 400 on that line. A line that names no rate at all gets the
+    website's default rate (none without a catalogue: 0 %)."""
+    rates = active_rates(site)
+    resolved, errors = [], []
+    for line in lines:
+        line = dict(line)
+        chosen = line.pop("tax", None)
+        tax_id = line.pop("tax_id", None) or getattr(chosen, "pk", None)
+        if tax_id is None and "tax_rate" not in line:
+            default = default_rate(rates)
+            tax_id = default.pk if default else None
+        target = SimpleNamespace(tax_id=tax_id, tax=None, tax_rate=line.get("tax_rate", Decimal(0)))
+        try:
+            resolve_line_tax(site, target, rates=rates)
+        except ValidationFailed as exc:
+            field = "tax_rate_id" if tax_id is not None else "tax_rate"
+            errors.append({field: [exc.message]})
+            continue
+        errors.append({})
+        resolved.append({**line, "tax": target.tax, "tax_rate": target.tax_rate})
+    if any(errors):
+        raise serializers.ValidationError({"lines": errors})
+    return resolved
+
+
 def draft_as_input(invoice):
     """A draft as ``InvoiceWriteSerializer`` takes it: a PATCH is merged into this, then validated
     whole, so that a partial update can never leave half a line."""
@@ -320,12 +489,14 @@ def draft_as_input(invoice):
         "currency": invoice.currency,
         "due_date": invoice.due_date.isoformat() if invoice.due_date else None,
         "allow_partial_payments": invoice.allow_partial_payments,
+        "prices_include_tax": invoice.prices_include_tax,
         "lines": [
             {
                 "description": line.description,
                 "quantity": str(line.quantity),
                 "unit_price": str(line.unit_price),
                 "tax_rate": str(line.tax_rate),
+                "tax_rate_id": line.tax_id,
             }
             for line in invoice.lines.all()
         ],
@@ -347,6 +518,10 @@ class MarkPaidSerializer(serializers.Serializer):
         allow_blank=True,
         default="",
         help_text=_("The bank's or the payer's reference; recording it twice records one payment."),
+    )
+    paid_on = serializers.DateField(
+        required=False,
+        help_text=_("The day the money was received (default: today); it decides an early-payment discount."),
     )
 
 

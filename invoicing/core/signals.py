@@ -8,3 +8,5 @@ invoice_paid = Signal()
 invoice_voided = Signal()
 # sender=Refund, refund=..., payment=..., invoice=...
 payment_refunded = Signal()
+# sender=CreditNote, credit_note=..., invoice=..., by=user or None
+credit_note_issued = Signal()

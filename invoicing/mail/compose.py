@@ -29,8 +29,11 @@ class ComposedEmail:
     text: str
 
 
-def placeholder_values(invoice, *, locale, pay_url):
+def placeholder_values(invoice, *, locale, pay_url, early_price=None, early_until=None):
+    """``early_price``/``early_until``: what paying everything costs until the early-payment
+    discount's last day, where one applies (``services.amounts_due``); empty values otherwise."""
     client_name = invoice.billing_name or invoice.client.name
+    early = early_price is not None and early_until is not None
     return {
         "client_name": client_name,
         "invoice_number": invoice.number,
@@ -42,6 +45,32 @@ def placeholder_values(invoice, *, locale, pay_url):
         "description": invoice.description,
         "website_name": invoice.site.site_name or invoice.site.hostname,
         "pay_link": pay_url or "",
+        "early_payment_amount": format_money(early_price, invoice.currency, locale) if early else "",
+        "early_payment_date": format_date(early_until, format="long", locale=locale) if early else "",
+    }
+
+
+def percent_text(percent):
+    """``2`` for 2.00, ``2.5`` for 2.50."""
+    return format(percent.normalize(), "f")
+
+
+def discount_line(invoice, *, locale):
+    """The discount code's line (its label and the amount off), or None."""
+    if not invoice.discount_label or not invoice.discount_total:
+        return None
+    return {"label": invoice.discount_label, "amount": format_money(-invoice.discount_total, invoice.currency, locale)}
+
+
+def early_payment_line(invoice, values):
+    """The line under the amount due while the discount applies: "Pay 98.00 EUR by 17 December
+    2026 and save 2 %"."""
+    if not values["early_payment_amount"]:
+        return ""
+    return _("Pay %(amount)s by %(date)s and save %(percent)s %%") % {
+        "amount": values["early_payment_amount"],
+        "date": values["early_payment_date"],
+        "percent": percent_text(invoice.early_discount_percent),
     }
 
 
@@ -62,14 +91,24 @@ def compose_email(
     account_url="",
     failure_reason="",
     step=None,
+    early_price=None,
+    early_until=None,
 ):
     """``template`` is the site's ``InvoiceEmailTemplatePage`` (or an unsaved one with defaults);
     ``account_url`` is the plain link to the client's billing account page, never a signed-in one;
     ``failure_reason`` is why a saved card could not be charged (failed-charge emails only); ``step``
-    is a scheduled reminder's step (``core.reminder_steps``), for its own wording."""
+    is a scheduled reminder's step (``core.reminder_steps``), for its own wording; ``early_price``
+    and ``early_until``, the early-payment discount's price and last day where one applies now."""
     kind = EmailKind(kind)
     wording = template.wording(kind, step=step)
-    values = placeholder_values(invoice, locale=locale, pay_url=pay_url if kind in KINDS_WITH_PAY_LINK else None)
+    asks_for_payment = kind in KINDS_WITH_PAY_LINK
+    values = placeholder_values(
+        invoice,
+        locale=locale,
+        pay_url=pay_url if asks_for_payment else None,
+        early_price=early_price if asks_for_payment else None,
+        early_until=early_until if asks_for_payment else None,
+    )
     if kind == EmailKind.CHARGE_FAILED:
         values["failure_reason"] = failure_reason
     # Sanitised before filling, so that values are escaped text and never become markup.
@@ -89,6 +128,8 @@ def compose_email(
         "account_url": account_url,
         "values": values,
         "payment_amount": format_money(payment.amount, payment.currency, locale) if payment else "",
+        "discount_line": discount_line(invoice, locale=locale),
+        "early_payment_line": early_payment_line(invoice, values),
     }
     html = render_to_string("invoicing/email/message.html", context)
     text = render_to_string("invoicing/email/message.txt", context)

@@ -25,12 +25,16 @@ PLACEHOLDERS = {
     "website_name": _("the website's name"),
     "pay_link": _("the payment link (new invoices and reminders only)"),
     "failure_reason": _("why the saved card could not be charged (failed card charges only)"),
+    "early_payment_amount": _("what paying now costs with the early-payment discount (empty when none applies)"),
+    "early_payment_date": _("the last day of the early-payment discount (empty when none applies)"),
 }
 
 # Placeholders that only some kinds of email can fill; the others may use every placeholder.
 ONLY_IN_KINDS = {
     "pay_link": KINDS_WITH_PAY_LINK,
     "failure_reason": frozenset({EmailKind.CHARGE_FAILED}),
+    "early_payment_amount": KINDS_WITH_PAY_LINK,
+    "early_payment_date": KINDS_WITH_PAY_LINK,
 }
 
 

@@ -2,9 +2,43 @@
 billing account, signed in. The card and credit views are the same for both; a flow tells them
 where the invoice, its receipt and the card's return are, and how the invoice page renders."""
 
+from django.utils import timezone
+
+from ..services.amounts_due import amounts_due
+from ..services.checkout import minimum_partial_amount
 from ..services.pay_policy import pay_options
+from ..services.plans import plan_offers
 from ..services.saved_cards import active_card
 from .headers import stripe_js
+
+
+def plan_context(invoice, flow, options, billing):
+    """The payment plan's schedule, what the card asks for now, and the plans the client may choose."""
+    due = amounts_due(invoice)
+    today = timezone.localdate()
+    schedule = [
+        {"state": state, "overdue": state.is_overdue(today), "next": False, "remaining": state.remaining}
+        for state in due.instalments
+    ]
+    upcoming = next((row for row in schedule if not row["state"].is_paid), None)
+    if upcoming:
+        upcoming["next"] = True
+    has_plan = bool(schedule)
+    everything = due.early_price if due.early_price is not None else due.balance
+    part_minimum = options.minimum_partial
+    if has_plan and options.card_enabled:
+        part_minimum = max(due.least, minimum_partial_amount(invoice))
+    offers = plan_offers(invoice, billing=billing) if options.payable and flow.plan_url else []
+    return {
+        "due": due,
+        "due_now": due.now,
+        "has_plan": has_plan,
+        "schedule": schedule,
+        # Under a plan, paying what is due now and paying everything differ: both are offered.
+        "pay_everything": everything if has_plan and due.now != everything else None,
+        "part_minimum": part_minimum if (has_plan or invoice.allow_partial_payments) else None,
+        "plan_offers": offers,
+    }
 
 
 def invoice_context(invoice, flow, *, error="", notice="", retry_url=""):
@@ -12,6 +46,7 @@ def invoice_context(invoice, flow, *, error="", notice="", retry_url=""):
     options = pay_options(invoice, billing=flow.page.front.billing)
     saved_card = active_card(invoice.client)
     return {
+        **plan_context(invoice, flow, options, flow.page.front.billing),
         "invoice": invoice,
         "lines": invoice.lines.all(),
         "flow": flow,
@@ -58,6 +93,11 @@ class Flow:
         return self.url("offline_card_confirm")
 
     @property
+    def plan_url(self):
+        """Where the client chooses a payment plan; only on the pay page."""
+        return None
+
+    @property
     def card_return_url(self):
         """Absolute and on the Site's own host, as Stripe needs it."""
         return self.page.full_route_url(self.invoice.site, "card_return", self.key)
@@ -95,6 +135,10 @@ class LinkFlow(Flow):
         """A partial payment replaced the link: the rest is paid on the new one."""
         new_link = getattr(result, "new_link", None)
         return LinkFlow(self.page, self.request, self.invoice, new_link.token) if new_link else self
+
+    @property
+    def plan_url(self):
+        return self.url("choose_plan")
 
     @property
     def stop_auto_charge_url(self):

@@ -14,6 +14,7 @@ urlpatterns = [
     path("invoice/<str:token>/return/", card.returned, name="card_return"),
     path("invoice/<str:token>/saved-card/stop/", saved_card.stop, name="stop_auto_charge"),
     path("invoice/<str:token>/credit/", views.credit_payment, name="pay_with_credit"),
+    path("invoice/<str:token>/plan/", views.choose_plan, name="choose_plan"),
     path("invoice/<str:token>/receipt/", views.receipt, name="receipt"),
     path("invoice/<str:token>/pdf/", views.invoice_pdf, name="invoice_pdf"),
     path("invoice/<str:token>/receipt/pdf/", views.receipt_pdf, name="receipt_pdf"),

@@ -8,13 +8,13 @@ from django.shortcuts import redirect
 from ..core.exceptions import InvoicingError, PaymentLinkInvalid, PaymentLinkUnusable
 from ..core.lifecycle import InvoiceStatus
 from ..models import Payment
-from ..services import documents
+from ..services import documents, plans
 from ..services.outbox import send_fresh_link
 from ..services.pay_policy import refusal
 from ..services.payments import pay_with_credit
 from ..services.tokens import is_current_token, pay_link_url, resolve_payment_link
 from .flows import LinkFlow
-from .forms import CreditPaymentForm
+from .forms import CreditPaymentForm, PlanChoiceForm
 from .guards import guarded, opens_invoice, render_unusable_link
 from .headers import download_response
 
@@ -64,6 +64,22 @@ def pay_by_credit(request, flow):
 @opens_invoice(methods=("POST",))
 def credit_payment(page, request, invoice, token):
     return pay_by_credit(request, LinkFlow(page, request, invoice, token))
+
+
+@opens_invoice(methods=("POST",))
+def choose_plan(page, request, invoice, token):
+    """The client splits the invoice into the monthly instalments the website offers; back on the
+    page (the same link: the balance it is bound to does not change), the first is due now."""
+    form = PlanChoiceForm(request.POST)
+    flow = LinkFlow(page, request, invoice, token)
+    if not form.is_valid():
+        return flow.render_invoice(status=400, error=form.first_error())
+    try:
+        plans.choose_plan(invoice, form.cleaned_data["count"])
+    except InvoicingError as error:
+        invoice.refresh_from_db()
+        return flow.render_invoice(status=409, error=error.message)
+    return redirect(page.route_url("invoice", token))
 
 
 @opens_invoice(receipt=True)

@@ -42,6 +42,29 @@ class TaxRow:
 
 
 @dataclass(frozen=True)
+class DiscountRow:
+    label: str  # e.g. "Code SPRING10 (10 %)"
+    amount: Decimal  # taken off the lines, positive; on the prices' footing (with tax where prices include it)
+
+
+@dataclass(frozen=True)
+class EarlyPayment:
+    """Early-payment terms: paying everything by ``until`` costs ``price``."""
+
+    percent: Decimal
+    until: date
+    price: Decimal
+
+
+@dataclass(frozen=True)
+class InstalmentRow:
+    number: int
+    due_on: date
+    amount: Decimal
+    paid: bool
+
+
+@dataclass(frozen=True)
 class ReceiptPayment:
     amount: Decimal
     method: str  # a label for people, e.g. "Card (Stripe)"
@@ -78,3 +101,14 @@ class InvoiceDocument:
     branding: Branding = field(default_factory=Branding)
     # Set for a receipt: the payment it acknowledges; the totals above are then the balance.
     receipt: ReceiptPayment | None = None
+    # Unit prices and line amounts as entered: with tax included, or without (tax added).
+    prices_include_tax: bool = False
+    lines_total: Decimal | None = None  # what the lines add up to, as entered; shown with a discount
+    discount: DiscountRow | None = None
+    # "" or "standard", "exempt" (with its reason) or "reverse_charge": the legal note under the totals.
+    tax_treatment: str = ""
+    tax_exemption_reason: str = ""
+    amount_credited: Decimal = Decimal(0)  # credit notes
+    early_discount_taken: Decimal = Decimal(0)
+    early_payment: EarlyPayment | None = None
+    instalments: tuple[InstalmentRow, ...] = ()

@@ -16,10 +16,11 @@ from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.pdfgen.canvas import Canvas
 
 from . import words
-from .canvas import BLACK, WHITE, Pen, load_logo, rgb, tint
+from .canvas import BLACK, WHITE, Pen, load_logo, rgb
 from .document import InvoiceDocument, Party
 from .fonts import typeface
 from .layout import Block, paginate, wrap
+from .summary import summary_blocks
 
 PAGE_SIZES = {"A4": A4, "LETTER": LETTER}
 
@@ -102,6 +103,9 @@ class _DocumentLayout:
 
     def day(self, value: date | None) -> str:
         return words.day(value, self.document.locale) if value else ""
+
+    def long_day(self, value: date) -> str:
+        return words.long_day(value, self.document.locale)
 
     def rate(self, percent: Decimal) -> str:
         return f"{words.number(percent, self.document.locale)}%"
@@ -272,7 +276,7 @@ class _DocumentLayout:
             blocks.append(self.spacer(10))
         for line in document.lines:
             blocks += self.line_blocks(line)
-        blocks.append(self.totals_block())
+        blocks += summary_blocks(self)
         blocks += self.payment_blocks()
         return blocks
 
@@ -301,35 +305,6 @@ class _DocumentLayout:
             pen.hline(self.left, self.right, top - len(texts) * ROW_LEADING - ROW_PADDING, RULE)
 
         return draw
-
-    def totals_block(self) -> Block:
-        document = self.document
-        # (label, amount, style): "total" is ruled above, "due" is highlighted; both are bold.
-        rows = [(pgettext("pdf", "Subtotal"), document.subtotal, "")]
-        rows += [
-            (pgettext("pdf", "Tax %(rate)s") % {"rate": self.rate(tax.rate)}, tax.tax, "") for tax in document.taxes
-        ]
-        rows += [
-            (pgettext("pdf", "Total"), document.total, "total"),
-            (pgettext("pdf", "Paid"), document.amount_paid, ""),
-        ]
-        rows += [(pgettext("pdf", "Amount due"), document.amount_due, "due")]
-
-        highlight = tint(document.branding.brand_color, 0.88)
-
-        def draw(top: float) -> None:
-            pen, label_x = self.pen, self.right - 250
-            for index, (label, amount, style) in enumerate(rows):
-                baseline = top - 22 - index * 15
-                if style == "total":
-                    pen.hline(label_x, self.right, baseline + 10.5, BLACK, 0.75)
-                if style == "due":
-                    pen.fill_rect(label_x, baseline - 4.5, self.right - label_x, 15, highlight)
-                font = self.bold if style else self.regular
-                pen.text(label_x + 5, baseline, label, font, 9)
-                pen.text_right(self.amount_right, baseline, self.money(amount), font, 9)
-
-        return Block(12 + len(rows) * 15 + 8, draw, keep_with_previous=True)
 
     def payment_blocks(self) -> list[Block]:
         document = self.document

@@ -50,7 +50,7 @@ SUMMARY_LEADING = 15
 @dataclass(frozen=True)
 class StatementRow:
     day: date
-    kind: str  # invoice, payment, credit_payment, refund, write_off, void, credit
+    kind: str  # invoice, payment, credit_payment, early_discount, credit_note, refund, write_off, void, credit
     document: str  # the invoice's number
     description: str
     amount: Decimal  # the change of the balance: a charge when positive, a payment when negative
@@ -310,6 +310,8 @@ class _StatementLayout:
             return pgettext("pdf", "Refunded: %(amount)s") % {"amount": amount}
         if row.kind == "credit_payment":
             return pgettext("pdf", "Credit used: %(amount)s") % {"amount": amount}
+        if row.kind == "credit_note":
+            return pgettext("pdf", "Credited: %(amount)s") % {"amount": amount}
         return pgettext("pdf", "Amount: %(amount)s") % {"amount": amount}
 
     def row_block(self, currency: str, row: StatementRow) -> Block:

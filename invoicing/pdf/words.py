@@ -55,3 +55,9 @@ def number(value: Decimal, locale: str) -> str:
 @lru_cache(maxsize=1024)
 def day(value: date, locale: str) -> str:
     return format_date(value, format="medium", locale=locale)
+
+
+@lru_cache(maxsize=256)
+def long_day(value: date, locale: str) -> str:
+    """A date in words, e.g. "17 December 2026", for terms written as a sentence."""
+    return format_date(value, format="long", locale=locale)

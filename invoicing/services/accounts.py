@@ -15,8 +15,9 @@ from django.utils.translation import gettext_lazy as _
 from ..core.exceptions import ValidationFailed
 from ..core.lifecycle import InvoiceStatus
 from ..core.money import round_money
-from ..models import CreditEntry, Invoice, Payment
+from ..models import CreditEntry, CreditNote, Invoice, Payment
 from . import documents, statements
+from .amounts_due import instalment_states
 
 # A ZIP is made in the request: past this many invoices, narrow the list first.
 ARCHIVE_LIMIT = 500
@@ -35,6 +36,15 @@ class CurrencySummary:
     due: Decimal  # on open invoices, now
     overdue: Decimal  # of which past the due date
     credit: Decimal  # the client's account credit
+
+
+def overdue_amount(invoice, today):
+    """What of an open invoice's balance is past its date: under a payment plan, the instalments
+    past theirs; otherwise all of it once the due date is past."""
+    states = instalment_states(invoice)
+    if states:
+        return sum((state.remaining for state in states if state.is_overdue(today)), Decimal(0))
+    return invoice.amount_due if invoice.due_date and invoice.due_date < today else Decimal(0)
 
 
 class ClientAccount:
@@ -87,15 +97,22 @@ class ClientAccount:
             .get(pk=pk)
         )
 
+    def credit_notes(self):
+        """Their credit notes, newest first (of their invoices on this website)."""
+        return CreditNote.objects.filter(client=self.client, site=self.site).select_related("invoice", "site")
+
+    def credit_note(self, pk):
+        """One of their credit notes; ``CreditNote.DoesNotExist`` for any other id."""
+        return self.credit_notes().get(pk=pk)
+
     def summary(self):
         """Per currency: what is due now, what of it is overdue, and the account credit."""
         today = timezone.localdate()
         due = defaultdict(Decimal)
         overdue = defaultdict(Decimal)
-        for invoice in self._invoices().filter(status=InvoiceStatus.OPEN):
+        for invoice in self._invoices().filter(status=InvoiceStatus.OPEN).prefetch_related("instalments"):
             due[invoice.currency] += invoice.amount_due
-            if invoice.due_date and invoice.due_date < today:
-                overdue[invoice.currency] += invoice.amount_due
+            overdue[invoice.currency] += overdue_amount(invoice, today)
         credit = {
             row["currency"]: row["total"]
             for row in CreditEntry.objects.filter(client=self.client).values("currency").annotate(total=Sum("amount"))

@@ -10,10 +10,13 @@ from django.utils.translation import gettext_lazy as _
 
 from ..core.lifecycle import COLLECTIBLE_STATES, InvoiceStatus
 from ..mail.kinds import EmailKind
+from .credit_notes import can_be_credited, issue_credit_note
+from .discounts import apply_discount_code, remove_discount_code
 from .documents import invoice_pdf
 from .invoices import issue_invoice, mark_uncollectible, void_invoice
 from .outbox import issue_and_send_invoice, send_invoice_email
 from .payments import record_manual_payment
+from .plans import set_plan
 from .reminders import pause_reminders, resume_reminders
 from .tokens import revoke_payment_link, rotate_payment_link
 
@@ -47,6 +50,20 @@ ACTIONS = {
             "change",
             applies_to=lambda invoice: invoice.status == InvoiceStatus.DRAFT,
             run=lambda invoice, *, by: issue_invoice(invoice, by=by),
+        ),
+        InvoiceAction(
+            "apply_discount",
+            _("Apply discount code"),
+            "change",
+            applies_to=lambda invoice: invoice.status == InvoiceStatus.DRAFT,
+            run=lambda invoice, *, by, code: apply_discount_code(invoice, code, by=by),
+        ),
+        InvoiceAction(
+            "remove_discount",
+            _("Remove discount code"),
+            "change",
+            applies_to=lambda invoice: invoice.status == InvoiceStatus.DRAFT and invoice.discount_code_id is not None,
+            run=remove_discount_code,
         ),
         InvoiceAction(
             "send_email",
@@ -103,6 +120,20 @@ ACTIONS = {
             "change",
             applies_to=lambda invoice: _collectible(invoice) and invoice.amount_paid == 0,
             run=void_invoice,
+        ),
+        InvoiceAction(
+            "set_plan",
+            _("Set payment plan"),
+            "change",
+            applies_to=lambda invoice: invoice.status == InvoiceStatus.OPEN and invoice.amount_due > 0,
+            run=set_plan,
+        ),
+        InvoiceAction(
+            "credit_note",
+            _("Issue credit note"),
+            "change",
+            applies_to=can_be_credited,
+            run=issue_credit_note,
         ),
         InvoiceAction(
             "pdf",

@@ -11,6 +11,7 @@ from django.utils import timezone
 from ..core import instalments as plan
 from ..core.lifecycle import COLLECTIBLE_STATES
 from ..core.money import round_money, to_minor_units
+from ..providers import get_provider
 
 
 @dataclass(frozen=True)
@@ -61,16 +62,18 @@ def early_price_minor(invoice):
     return None if price is None else to_minor_units(price, invoice.currency)
 
 
-def amounts_due(invoice, *, today=None, minimum=None):
-    """``minimum``: the least a card payment may be (the provider's), where the caller knows it."""
+def amounts_due(invoice, *, today=None):
     today = today or timezone.localdate()
     balance = invoice.amount_due
     states = tuple(instalment_states(invoice)) if balance else ()
     early = early_price(invoice, on=today)
+    # The smallest card payment the provider takes: a part paid with credit can leave less than
+    # that of an instalment, and the card then pays the provider's minimum (never more than the balance).
+    minimum = min(get_provider().minimum_amount(invoice.currency), balance)
     if states:
-        least = min(plan.due_now(states, today, invoice.currency), balance)
-    elif invoice.allow_partial_payments and minimum is not None:
-        least = min(minimum, balance)
+        least = max(min(plan.due_now(states, today, invoice.currency), balance), minimum)
+    elif invoice.allow_partial_payments:
+        least = minimum
     else:
         least = balance
     now = early if early is not None else (least if states else balance)

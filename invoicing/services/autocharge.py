@@ -25,6 +25,7 @@ from ..core.lifecycle import COLLECTIBLE_STATES
 from ..mail.kinds import EmailKind
 from ..models import AutoCharge, CardPayment, InvoiceEvent, OutboundEmail, SavedCard
 from ..providers import get_provider
+from .amounts_due import early_price
 from .card_payments import intent_metadata, sync_card_payment
 from .checkout import card_payment_processing
 from .events import record_event
@@ -119,7 +120,9 @@ def _charge(auto_charge, invoice, card, now):
     outcome = provider.charge_saved_card(
         customer=card.customer_reference,
         payment_method=card.payment_method_reference,
-        amount=invoice.amount_due,
+        # The whole balance at once (a payment plan is for clients who pay by hand), at its
+        # early-payment price while that lasts.
+        amount=early_price(invoice) or invoice.amount_due,
         currency=invoice.currency,
         metadata=intent_metadata(invoice, version, auto_charge=f"{auto_charge.pk}-{attempt}"),
         idempotency_key=key,

@@ -136,7 +136,7 @@ def _amount_to_charge(invoice, amount, provider):
     price, what is due now, or (under a plan, or where partial payments are allowed) anything
     between the least and the balance that leaves enough for a later card payment."""
     minimum = provider.minimum_amount(invoice.currency)
-    due = amounts_due(invoice, minimum=minimum)
+    due = amounts_due(invoice)
     if amount is None:
         return due.now
     try:
@@ -155,7 +155,7 @@ def _amount_to_charge(invoice, amount, provider):
         raise ValidationFailed(
             _("This invoice must be paid in full: %(due)s.") % {"due": _money(due.early_price or due.balance, invoice)}
         )
-    least = max(due.least, min(minimum, due.balance))
+    least = due.least
     if amount > due.balance:
         raise ValidationFailed(
             _("You can pay at most the amount due, %(due)s.") % {"due": _money(due.balance, invoice)}

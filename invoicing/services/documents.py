@@ -1,12 +1,26 @@
 """Invoices and payments as documents: the data ``pdf.render`` renders, and the PDF bytes."""
 
 from dataclasses import replace
+from decimal import Decimal
 
 from ..core.lifecycle import InvoiceStatus
+from ..core.tax import charges_tax
+from ..core.totals import line_total
 from ..models import BillingSettings, InvoiceEmailTemplatePage
 from ..pdf import render as pdf
-from ..pdf.document import Branding, DocumentLine, InvoiceDocument, Party, ReceiptPayment, TaxRow
-from .invoice_totals import invoice_totals
+from ..pdf.document import (
+    Branding,
+    DiscountRow,
+    DocumentLine,
+    EarlyPayment,
+    InstalmentRow,
+    InvoiceDocument,
+    Party,
+    ReceiptPayment,
+    TaxRow,
+)
+from .amounts_due import early_price, instalment_states
+from .tax import invoice_tax_summary
 
 STAMPS = {
     InvoiceStatus.DRAFT: ("draft", None),
@@ -42,7 +56,9 @@ def invoice_document(invoice, *, pay_url=None, receipt=None):
     billing = BillingSettings.for_site(invoice.site)
     template = InvoiceEmailTemplatePage.for_site(invoice.site)
     lines = list(invoice.lines.all())
-    totals = invoice_totals(invoice, lines)
+    summary = invoice_tax_summary(invoice, lines)
+    totals = summary.totals
+    taxed = charges_tax(summary.treatment)
     stamp, stamp_field = STAMPS.get(invoice.status, (None, None))
     stamp_at = getattr(invoice, stamp_field) if stamp_field else None
     return InvoiceDocument(
@@ -57,15 +73,13 @@ def invoice_document(invoice, *, pay_url=None, receipt=None):
                 description=line.description,
                 quantity=line.quantity,
                 unit_price=line.unit_price,
-                tax_rate=line.tax_rate,
-                total=line.total,
+                tax_rate=line.tax_rate if taxed else Decimal(0),
+                total=line_total(line.quantity, line.unit_price, invoice.currency),
             )
             for line in lines
         ),
         subtotal=invoice.subtotal,
-        taxes=tuple(
-            TaxRow(rate=rate, base=totals.base_by_rate[rate], tax=tax) for rate, tax in totals.tax_by_rate.items()
-        ),
+        taxes=tuple(TaxRow(rate=row.rate, base=row.base, tax=row.tax) for row in totals.by_rate),
         total=invoice.total,
         amount_paid=invoice.amount_paid,
         amount_due=invoice.amount_due,
@@ -80,6 +94,39 @@ def invoice_document(invoice, *, pay_url=None, receipt=None):
         payment_instructions=billing.payment_instructions,
         receipt=receipt,
         branding=template.as_branding() if template else Branding(),
+        prices_include_tax=invoice.prices_include_tax,
+        lines_total=totals.lines_total,
+        discount=(
+            DiscountRow(label=invoice.discount_label, amount=invoice.discount_total)
+            if invoice.discount_code_id is not None
+            else None
+        ),
+        tax_treatment=summary.treatment,
+        tax_exemption_reason=summary.exemption_reason,
+        amount_credited=invoice.amount_credited,
+        early_discount_taken=invoice.early_discount_taken,
+        early_payment=None if receipt else _early_payment(invoice),
+        instalments=() if receipt else _instalments(invoice),
+    )
+
+
+def _early_payment(invoice):
+    """The early-payment terms as issued: the price of paying everything on the last day of the
+    window (what the link binds and the card is charged until then)."""
+    if not invoice.early_discount_until:
+        return None
+    price = early_price(invoice, on=invoice.early_discount_until)
+    if price is None:
+        return None
+    return EarlyPayment(percent=invoice.early_discount_percent, until=invoice.early_discount_until, price=price)
+
+
+def _instalments(invoice):
+    if invoice.status == InvoiceStatus.DRAFT:
+        return ()
+    return tuple(
+        InstalmentRow(number=state.sequence, due_on=state.due_date, amount=state.amount, paid=state.is_paid)
+        for state in instalment_states(invoice)
     )
 
 

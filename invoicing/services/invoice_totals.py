@@ -12,6 +12,10 @@ def discount_of(invoice):
         return None
     if invoice.discount_percent is not None:
         return Discount(percent=invoice.discount_percent)
+    if invoice.status == InvoiceStatus.DRAFT:
+        # The code's own amount: ``discount_total`` is what was taken, capped at the lines' total,
+        # and lines added to the draft later must get the full amount again.
+        return Discount(amount=invoice.discount_code.amount)
     return Discount(amount=invoice.discount_total)
 
 

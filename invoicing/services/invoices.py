@@ -14,8 +14,10 @@ from ..models import BillingSettings, Invoice, InvoiceEvent, InvoiceLine, Paymen
 from .events import record_event
 from .intents import cancel_live_intents
 from .invoice_totals import store_totals
+from .tax import resolve_lines_tax
 from .locking import lock_invoice
 from .numbering import assign_number
+from .redemptions import ensure_code_fits, release_use
 from .tokens import end_payment_link, open_new_link
 
 DRAFT_FIELDS = frozenset(
@@ -81,6 +83,8 @@ def save_draft(invoice, *, by=None):
             invoice.due_date = timezone.localdate() + BillingSettings.for_site(invoice.site).payment_terms
         invoice.collect_by = invoice.due_date
         invoice.tax_rounding = BillingSettings.for_site(invoice.site).tax_rounding
+        # Whoever made the lines (the admin, the API, a recurring run), their rates are the catalogue's.
+        invoice.lines = resolve_lines_tax(invoice.site, list(invoice.lines.all()))
         store_totals(invoice)
         invoice.save()
         record_event(invoice, InvoiceEvent.Kind.CREATED if is_new else InvoiceEvent.Kind.UPDATED, by=by)
@@ -136,6 +140,7 @@ def delete_draft(invoice):
                 _("Invoice %(invoice)s is %(status)s and cannot be deleted: only drafts can. Void it instead.")
                 % {"invoice": describe(invoice), "status": invoice.get_status_display().lower()}
             )
+        release_use(invoice)  # the discount code's use goes back to the code
         invoice.delete()
 
 
@@ -159,7 +164,10 @@ def issue_invoice(invoice, *, by=None):
         invoice.tax_treatment, invoice.tax_exemption_reason = client.tax_treatment, client.tax_exemption_reason
         if invoice.early_discount_percent and invoice.early_discount_days:
             invoice.early_discount_until = timezone.localdate() + timedelta(days=invoice.early_discount_days)
-        store_totals(invoice)
+        totals = store_totals(invoice)
+        if invoice.discount_code_id is not None:
+            # Its lines or currency may have changed since the code was applied.
+            ensure_code_fits(invoice.discount_code, invoice, totals.lines_total)
         invoice.number = assign_number(invoice)
         invoice.issued_at = timezone.now()
         invoice.issued_by = by

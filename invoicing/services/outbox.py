@@ -24,6 +24,7 @@ from ..core.lifecycle import COLLECTIBLE_STATES, ClientRequest, client_may
 from ..mail.compose import compose_email
 from ..mail.kinds import EmailKind
 from ..models import BillingSettings, InvoiceEmailTemplatePage, OutboundEmail
+from .amounts_due import amounts_due
 from .delivery import schedule_delivery
 from .invoices import describe, issue_invoice
 from .locking import lock_invoice
@@ -127,6 +128,7 @@ def _queue(invoice, kind, *, pay_url=None, payment=None, by=None, trigger, failu
     billing = BillingSettings.for_site(site)
     # A site without a published template page still gets emails, with the default wording.
     template = InvoiceEmailTemplatePage.for_site(site) or InvoiceEmailTemplatePage()
+    due = amounts_due(invoice)  # the early-payment discount's price and last day, where one applies
     composed = compose_email(
         template,
         kind,
@@ -138,6 +140,8 @@ def _queue(invoice, kind, *, pay_url=None, payment=None, by=None, trigger, failu
         account_url=account_url(site),
         failure_reason=failure_reason,
         step=step,
+        early_price=due.early_price,
+        early_until=due.early_until,
     )
     email = OutboundEmail.objects.create(
         invoice=invoice,

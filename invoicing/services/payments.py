@@ -16,7 +16,7 @@ from ..core.exceptions import InvalidTransition, PaymentRejected, ValidationFail
 from ..core.lifecycle import COLLECTIBLE_STATES, ClientRequest, InvoiceStatus, client_may
 from ..core.money import MoneyError, format_money, round_money, to_decimal
 from ..models import CardPayment, Client, CreditEntry, InvoiceEvent, Payment, PaymentLink, PaymentMethod, Refund
-from .amounts_due import early_price, next_collect_by
+from .amounts_due import amounts_due, early_price, next_collect_by
 from .events import record_event
 from .intents import cancel_live_intents
 from .invoices import describe, send_after_commit, transition
@@ -156,10 +156,14 @@ def _credit_excess(invoice, payment, excess, *, by):
     )
 
 
-def record_manual_payment(invoice, *, reason, by, amount=None, reference=""):
-    """An admin records money received outside Stripe (a bank transfer, cash)."""
+def record_manual_payment(invoice, *, reason, by, amount=None, reference="", paid_on=None):
+    """An admin records money received outside Stripe (a bank transfer, cash). ``paid_on``: the
+    day the money was received (today by default), which decides an early-payment discount;
+    without ``amount``, what the invoice asked for on that day."""
     if not (reason or "").strip():
         raise ValidationFailed(_("Give a reason for recording a manual payment."))
+    if paid_on is not None and paid_on > timezone.localdate():
+        raise ValidationFailed(_("The day the money was received cannot be in the future."))
     with transaction.atomic():
         lock_invoice(invoice)
         if (
@@ -172,14 +176,17 @@ def record_manual_payment(invoice, *, reason, by, amount=None, reference=""):
             )
         # The balance changes outside the card flow: an intent for the old one must not take money.
         cancel_live_intents(invoice)
+        if amount is None:
+            amount = early_price(invoice, on=paid_on) or invoice.amount_due
         return apply_payment(
             invoice,
             method=PaymentMethod.MANUAL,
-            amount=invoice.amount_due if amount is None else amount,
+            amount=amount,
             currency=invoice.currency,
             provider_reference=reference.strip() or f"manual-{uuid.uuid4().hex}",
             by=by,
             note=reason.strip(),
+            paid_on=paid_on,
         )
 
 
@@ -199,7 +206,9 @@ def pay_with_credit(invoice, *, amount=None, by=None):
                 % {"invoice": describe(invoice), "status": invoice.get_status_display().lower()}
             )
         available = credit_balance(invoice.client, invoice.currency)
-        amount = min(available, invoice.amount_due) if amount is None else _positive_amount(amount, invoice.currency)
+        # As much as is due now, as a card would pay: under a plan the instalments due, not the balance.
+        due_now = amounts_due(invoice).now
+        amount = min(available, due_now) if amount is None else _positive_amount(amount, invoice.currency)
         if amount <= 0 or amount > available:
             raise PaymentRejected(
                 _("Only %(available)s %(currency)s of credit is available.")
@@ -238,8 +247,11 @@ def _credit_taken_back(payment, amount):
     return max(min(amount, still_credited, credit_balance(client, payment.currency)), Decimal(0))
 
 
-def record_refund(payment, *, amount, provider_reference, reason="", by=None):
-    """Record a refund once per provider reference; several partial refunds add up to at most the payment."""
+def record_refund(payment, *, amount, provider_reference, reason="", by=None, take_back_credit=True):
+    """Record a refund once per provider reference; several partial refunds add up to at most the payment.
+
+    ``take_back_credit=False``: the refund gives back the invoice's own money (a credit note), so
+    none of what the payment put on the client's credit is taken back."""
     if not provider_reference:
         raise ValidationFailed(_("A refund needs a provider reference."))
     amount = _positive_amount(amount, payment.currency)
@@ -266,7 +278,7 @@ def record_refund(payment, *, amount, provider_reference, reason="", by=None):
                 kind=CreditEntry.Kind.RETURNED,
                 refund=refund,
             )
-        elif taken_back := _credit_taken_back(payment, amount):
+        elif take_back_credit and (taken_back := _credit_taken_back(payment, amount)):
             CreditEntry.objects.create(
                 client=payment.invoice.client,
                 currency=payment.currency,

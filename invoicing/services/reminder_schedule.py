@@ -8,10 +8,12 @@ from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ..core.instalments import first_open
 from ..core.lifecycle import InvoiceStatus
-from ..core.reminder_schedule import plan_reminders
+from ..core.reminder_schedule import instalment_prefix, plan_reminders
 from ..mail.kinds import EmailKind
-from ..models import AutoCharge, BillingSettings, CardPayment, Invoice, InvoiceReminder, OutboundEmail
+from ..models import AutoCharge, BillingSettings, CardPayment, Instalment, Invoice, InvoiceReminder, OutboundEmail
+from .amounts_due import instalment_states
 
 # An invoice that got an email of its own (sent by a person, a payment, a fresh link) this recently
 # is not reminded yet: no "past due" reminder the morning after a manual send.
@@ -38,6 +40,7 @@ def with_reminder_history(invoices):
     scheduled reminder), and the date of the last step recorded."""
     emails = OutboundEmail.objects.exclude(status=OutboundEmail.Status.FAILED)
     return invoices.annotate(
+        has_plan=Exists(Instalment.objects.filter(invoice=OuterRef("pk"))),
         last_reminded_at=_latest(emails.filter(kind=EmailKind.REMINDER), "created_at"),
         last_own_email_at=_latest(emails.exclude(trigger=OutboundEmail.Trigger.SCHEDULE), "created_at"),
         last_step_on=_latest(InvoiceReminder.objects.all(), "due_on"),
@@ -55,15 +58,28 @@ def done_through(invoice):
     return max(filter(None, dates), default=None)
 
 
+def reminded_for(invoice):
+    """The date the schedule counts from, and the prefix of its step keys: under a payment plan, the
+    first open instalment's date and its own steps (``i2:after_7``), so that once instalment 1 is
+    paid, instalment 2 is reminded in turn; otherwise the due date, and the steps as they are."""
+    if getattr(invoice, "has_plan", True):
+        upcoming = first_open(instalment_states(invoice))
+        if upcoming is not None:
+            return upcoming.due_date, instalment_prefix(upcoming.sequence)
+    return invoice.due_date, ""
+
+
 def plan_for(invoice, billing, *, today, done_keys=()):
     """``invoice`` (annotated by ``with_reminder_history``): its ``ReminderPlan`` for ``today``."""
+    due_on, prefix = reminded_for(invoice)
     return plan_reminders(
-        invoice.due_date,
+        due_on,
         billing.reminder_steps,
         billing.reminder_interval_days,
         today=today,
         done_keys=done_keys,
         done_through=done_through(invoice),
+        prefix=prefix,
     )
 
 

@@ -37,6 +37,20 @@ LATER_STEP_DUE = gettext_lazy("A later step was due too: only the latest is sent
 WHILE_PAUSED = gettext_lazy("Due while reminders were paused.")
 
 
+# What the daily run reads of each invoice: its dates, and what a payment plan's states need.
+REMINDER_FIELDS = (
+    "pk",
+    "due_date",
+    "issued_at",
+    "collect_by",
+    "currency",
+    "total",
+    "amount_paid",
+    "amount_credited",
+    "early_discount_taken",
+)
+
+
 @dataclass
 class ReminderRun:
     """What one run did: reminders queued, earlier steps skipped, invoices left for the next run
@@ -61,11 +75,11 @@ def send_due_reminders(now=None):
         steps = billing.reminder_steps
         if not steps:
             continue
-        # No step of an invoice due after this date has come yet.
+        # No step of an invoice due (or with an instalment due) after this date has come yet.
         latest_due_date = today - timedelta(days=steps[0].days_after_due)
         invoices = with_reminder_history(
-            remindable(Invoice.objects.filter(site=billing.site, due_date__lte=latest_due_date))
-        ).only("pk", "due_date", "issued_at")
+            remindable(Invoice.objects.filter(site=billing.site, collect_by__lte=latest_due_date))
+        ).only(*REMINDER_FIELDS)
         for invoice in invoices.iterator(chunk_size=2000):
             if plan_for(invoice, billing, today=today).send is not None:
                 _remind(invoice.pk, billing, now, run)
@@ -94,7 +108,7 @@ def _remind(invoice_pk, billing, now, run):
                 return
             _record_skipped(invoice, plan.skip, LATER_STEP_DUE)
             reminder.email = send_invoice_email(
-                invoice, EmailKind.REMINDER, trigger=OutboundEmail.Trigger.SCHEDULE, step=plan.send.key
+                invoice, EmailKind.REMINDER, trigger=OutboundEmail.Trigger.SCHEDULE, step=plan.send.step
             )
             reminder.save(update_fields=["email"])
     except IntegrityError:

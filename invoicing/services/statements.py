@@ -8,6 +8,10 @@ the account credit they hold. Every event changes it by Δowed − Δcredit:
 - a payment: −(what it paid of an open invoice) − (what it put on, or took off, the credit), so a
   card payment is −amount and a payment with credit is 0 (it moves money from credit to the invoice);
 - a refund: only what it gives back to, or takes back from, the credit (``amount_paid`` stays);
+- an early-payment discount taken: −(the discount), when the payment that earned it settled the invoice;
+- a credit note: −(what it took off the invoice's balance) − (what it put on the credit); what it
+  refunded to a card is a refund line of its own (0 on the balance);
+- credit added by an admin (a prepayment): −(the amount), like any other credit entry on its own;
 - a write-off or a void: −(what the invoice still asked for).
 
 The reconciliation at the end date (owed on invoices open then, less the credit then) is computed
@@ -25,10 +29,20 @@ from django.utils.translation import gettext as _
 from ..core.exceptions import ValidationFailed
 from ..core.lifecycle import InvoiceStatus
 from ..core.money import round_money
-from ..models import Client, CreditEntry, Invoice, Payment, PaymentMethod
+from ..models import Client, CreditEntry, CreditNote, Invoice, Payment, PaymentMethod
 
 # Lines of the same instant: the invoice before the money paid on it, and its closing last.
-KIND_ORDER = {"invoice": 0, "payment": 1, "credit_payment": 1, "refund": 2, "credit": 3, "write_off": 4, "void": 4}
+KIND_ORDER = {
+    "invoice": 0,
+    "payment": 1,
+    "credit_payment": 1,
+    "early_discount": 2,
+    "credit_note": 2,
+    "refund": 2,
+    "credit": 3,
+    "write_off": 4,
+    "void": 4,
+}
 CLOSED_KINDS = frozenset({"write_off", "void"})
 # What a payment put on the client's credit because the invoice could not take it.
 EXCESS_KINDS = frozenset({CreditEntry.Kind.OVERPAYMENT, CreditEntry.Kind.UNAPPLIED_PAYMENT})
@@ -37,7 +51,7 @@ EXCESS_KINDS = frozenset({CreditEntry.Kind.OVERPAYMENT, CreditEntry.Kind.UNAPPLI
 @dataclass(frozen=True)
 class StatementLine:
     when: datetime
-    kind: str  # invoice, payment, credit_payment, refund, write_off, void, credit
+    kind: str  # invoice, payment, credit_payment, early_discount, credit_note, refund, write_off, void, credit
     invoice_number: str
     description: str
     amount: Decimal  # the effect on the balance
@@ -140,9 +154,14 @@ def _events(client, invoices):
     )
     known_payments = {payment.pk: payment.created_at for payment in payments}
     known_refunds = {refund.pk: refund.created_at for payment in payments for refund in payment.refunds.all()}
-    by_payment, by_refund, loose, wallet = defaultdict(list), defaultdict(list), [], []
+    notes = list(CreditNote.objects.filter(client=client).select_related("invoice"))
+    known_notes = {note.pk: note.issued_at for note in notes}
+    by_payment, by_refund, by_note, loose, wallet = defaultdict(list), defaultdict(list), defaultdict(list), [], []
     for entry in CreditEntry.objects.filter(client=client).order_by("created_at", "pk"):
-        if entry.refund_id in known_refunds:
+        if entry.credit_note_id in known_notes:
+            by_note[entry.credit_note_id].append(entry)
+            moment = known_notes[entry.credit_note_id]
+        elif entry.refund_id in known_refunds:
             by_refund[entry.refund_id].append(entry)
             moment = known_refunds[entry.refund_id]
         elif entry.refund_id is None and entry.payment_id in known_payments:
@@ -156,6 +175,9 @@ def _events(client, invoices):
     events = []
     for invoice in invoices:
         events.append(_Event(invoice.issued_at, "invoice", invoice.pk, invoice.currency, invoice, invoice.title))
+        if invoice.early_discount_taken and invoice.paid_at:
+            description = _("Early-payment discount")
+            events.append(_Event(invoice.paid_at, "early_discount", invoice.pk, invoice.currency, invoice, description))
         closed = _closing_kind(invoice)
         if closed:
             description = _("Voided") if closed == "void" else _("Written off as uncollectible")
@@ -164,6 +186,8 @@ def _events(client, invoices):
         events.append(_payment_event(payment, by_payment[payment.pk]))
         for refund in payment.refunds.all():
             events.append(_refund_event(payment, refund, by_refund[refund.pk]))
+    for note in notes:
+        events.append(_credit_note_event(note, by_note[note.pk]))
     for entry in loose:
         events.append(
             _Event(
@@ -172,11 +196,32 @@ def _events(client, invoices):
                 entry.pk,
                 entry.currency,
                 None,
-                entry.note or entry.get_kind_display(),
+                _credit_description(entry),
                 credit=entry.amount,
             )
         )
     return events, wallet
+
+
+def _credit_description(entry):
+    if entry.kind == CreditEntry.Kind.ADDED:
+        return _("Credit added: %(reason)s") % {"reason": entry.note} if entry.note else entry.get_kind_display()
+    return entry.note or entry.get_kind_display()
+
+
+def _credit_note_event(note, entries):
+    description = _("Credit note %(number)s: %(reason)s") % {"number": note.number, "reason": note.reason}
+    return _Event(
+        note.issued_at,
+        "credit_note",
+        note.pk,
+        note.currency,
+        note.invoice,
+        description,
+        memo=note.total,
+        applied=note.applied_to_invoice,
+        credit=round_money(sum((entry.amount for entry in entries), Decimal(0)), note.currency),
+    )
 
 
 def _closing_kind(invoice):
@@ -251,6 +296,14 @@ def _set_owed(by_currency):
             elif event.kind in ("payment", "credit_payment") and invoice.pk in owed:
                 event.owed = -event.applied
                 owed[invoice.pk] -= event.applied
+            elif event.kind == "early_discount" and invoice.pk in owed:
+                event.owed = -min(invoice.early_discount_taken, owed[invoice.pk])
+                owed[invoice.pk] += event.owed
+            elif event.kind == "credit_note" and invoice.pk in owed:
+                # What a credit note "took off" beyond the balance (an early-payment discount's
+                # part, which nobody paid) is not owed any more either way.
+                event.owed = -min(event.applied, owed[invoice.pk])
+                owed[invoice.pk] += event.owed
             elif event.kind in CLOSED_KINDS:
                 event.owed = -owed.pop(invoice.pk, Decimal(0))
 
@@ -300,14 +353,16 @@ def _reconciliation(currency, events, invoices, wallet, end):
     local = timezone.localtime
     applied = defaultdict(Decimal)
     for event in events:  # all on or before ``end``
-        if event.kind in ("payment", "credit_payment") and event.when >= event.invoice.issued_at:
+        if event.kind in ("payment", "credit_payment", "credit_note") and event.when >= event.invoice.issued_at:
             applied[event.invoice.pk] += event.applied
+        elif event.kind == "early_discount":
+            applied[event.invoice.pk] += event.invoice.early_discount_taken
     outstanding = Decimal(0)
     for invoice in invoices:
         if invoice.currency != currency or local(invoice.issued_at).date() > end:
             continue
         if _closing_kind(invoice) and local(invoice.closed_at).date() <= end:
             continue
-        outstanding += invoice.total - applied[invoice.pk]
+        outstanding += max(invoice.total - applied[invoice.pk], Decimal(0))
     credit = sum((amount for code, day, amount in wallet if code == currency and day <= end), Decimal(0))
     return _money(outstanding, currency), _money(credit, currency)

@@ -31,9 +31,14 @@ they stand now (``as_of`` sets the day from which days past due are counted):
 
 - *Outstanding*: what open invoices still owe (total less amount paid). Uncollectible invoices were
   written off and are not outstanding; paid and void ones owe nothing.
-- *Overdue*: the open invoices whose due date is before ``as_of``, their number and what they owe.
+- *Overdue*: the open invoices with money due before ``as_of``, their number and what they owe.
 - *Aging*: the outstanding amount (and number of invoices) by days past due: not yet due
   (``current``, due on ``as_of`` or later), 1–30, 31–60, 61–90 and more than 90 days.
+
+"Due" is the invoice's ``collect_by``: under a payment plan, the date of its earliest instalment not
+yet paid; otherwise its due date. An invoice with an instalment past its date is overdue, and its
+whole balance is aged from that instalment's date (as Stripe and Odoo age an invoice by its oldest
+open due date), even when its final due date is still ahead.
 """
 
 from collections import defaultdict
@@ -209,8 +214,6 @@ class _Period:
         return Case(*months, output_field=DateField())
 
 
-
-
 class _DaysElapsed(Func):
     """``later - earlier`` in days, with database arithmetic (Django's own would subtract the
     timestamps in Python on SQLite, row by row)."""
@@ -243,12 +246,13 @@ def _by_month(queryset, period, field_name):
 
 def _days_past_due_q(first, last, as_of):
     """Open invoices ``first`` to ``last`` days past due on ``as_of``; ``first=None`` means not yet due
-    (an invoice due on ``as_of``, or with no due date, is not past due)."""
+    (an invoice due on ``as_of``, or with no due date, is not past due). Past due counts from
+    ``collect_by``: the first open instalment's date under a payment plan, else the due date."""
     if first is None:
-        return Q(status=InvoiceStatus.OPEN) & (Q(due_date__gte=as_of) | Q(due_date__isnull=True))
-    q = Q(status=InvoiceStatus.OPEN, due_date__lte=as_of - timedelta(days=first))
+        return Q(status=InvoiceStatus.OPEN) & (Q(collect_by__gte=as_of) | Q(collect_by__isnull=True))
+    q = Q(status=InvoiceStatus.OPEN, collect_by__lte=as_of - timedelta(days=first))
     if last is not None:
-        q &= Q(due_date__gte=as_of - timedelta(days=last))
+        q &= Q(collect_by__gte=as_of - timedelta(days=last))
     return q
 
 
@@ -256,7 +260,7 @@ def _invoice_figures(sites, period, as_of, origin):
     issued = period.q("issued_at")
     paid_in_period = period.q("paid_at") & Q(status=InvoiceStatus.PAID)
     open_ = Q(status=InvoiceStatus.OPEN)
-    overdue = open_ & Q(due_date__lt=as_of)
+    overdue = open_ & Q(collect_by__lt=as_of)
     aggregates = {
         "invoice_count": Count("pk", filter=issued),
         "paid_count": Count("pk", filter=issued & Q(status=InvoiceStatus.PAID)),

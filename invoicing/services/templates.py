@@ -63,8 +63,9 @@ def template_fields(template, *, client=None, period=None):
                 "quantity": line.quantity,
                 "unit_price": line.unit_price,
                 "tax_rate": line.tax_rate,
+                "tax": line.tax,
             }
-            for line in template.lines.all()
+            for line in template.lines.select_related("tax")
         ],
     }
 

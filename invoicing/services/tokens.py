@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from ..core.exceptions import InvalidTransition, PaymentLinkInvalid, PaymentLinkUnusable
 from ..core.lifecycle import COLLECTIBLE_STATES, InvoiceStatus
 from ..core.redaction import TOKEN_PATTERN
-from ..models import BillingSettings, InvoiceEvent, PaymentLink, PayPage, SavedCard
+from ..models import BillingSettings, Instalment, InvoiceEvent, PaymentLink, PayPage, SavedCard
 from .amounts_due import early_price_minor
 from .events import record_event
 from .locking import lock_invoice
@@ -64,9 +64,20 @@ def pay_link_url(site, token: str) -> str:
 
 
 def link_expiry(invoice):
+    """The link's lifetime after the last due date: the invoice's, or its payment plan's last
+    instalment's, so that a plan running past the due date keeps a working link to its end."""
     lifetime = BillingSettings.for_site(invoice.site).link_lifetime
-    last_day = max(invoice.due_date or timezone.localdate(), timezone.localdate()) + lifetime
+    last_instalment = invoice.instalments.order_by("-due_date").values_list("due_date", flat=True).first()
+    today = timezone.localdate()
+    last_day = max(invoice.due_date or today, last_instalment or today, today) + lifetime
     return datetime.combine(last_day + timedelta(days=1), time.min, tzinfo=timezone.get_current_timezone())
+
+
+def extend_link_to_plan(invoice):
+    """A payment plan set on an open invoice: its current link lives until the plan's end."""
+    if invoice.payment_link_id:
+        expires_at = link_expiry(invoice)
+        PaymentLink.objects.filter(pk=invoice.payment_link_id, expires_at__lt=expires_at).update(expires_at=expires_at)
 
 
 def _end_current_link(invoice, reason):
@@ -157,7 +168,10 @@ def _resolve(token, *, site, still_opens_receipt):
     # are the objects at hand; whether the client saved a card, which the page shows, comes along.
     found = (
         PaymentLink.objects.select_related("invoice__client")
-        .annotate(has_saved_card=Exists(SavedCard.objects.active().filter(client=OuterRef("invoice__client"))))
+        .annotate(
+            has_saved_card=Exists(SavedCard.objects.active().filter(client=OuterRef("invoice__client"))),
+            has_plan=Exists(Instalment.objects.filter(invoice=OuterRef("invoice"))),
+        )
         .filter(token_hash=token_hash)[:1]
     )
     link = found[0] if found else None
@@ -166,6 +180,10 @@ def _resolve(token, *, site, still_opens_receipt):
     invoice = link.invoice
     invoice.site = site
     invoice.client.has_saved_card = link.has_saved_card
+    if not link.has_plan:
+        # No payment plan: the page's schedule costs no query. Whatever runs under the invoice's lock
+        # re-reads it (``refresh_from_db`` drops this cache).
+        invoice._prefetched_objects_cache = {"instalments": Instalment.objects.none()}
     if invoice.payment_link_id == link.pk:
         invoice.payment_link = link
     if still_opens_receipt and link.end_reason == PaymentLink.EndReason.PAID_IN_PART and not link.is_expired:

@@ -70,9 +70,22 @@ def test_the_schema_documents_every_operation(client):
         (prefix + "{id}/pause_reminders/", "post"),
         (prefix + "{id}/resume_reminders/", "post"),
         (prefix + "{id}/pdf/", "get"),
+        (prefix + "{id}/discount/", "post"),
+        (prefix + "{id}/discount/", "delete"),
+        (prefix + "{id}/plan/", "put"),
+        (prefix + "{id}/plan/", "delete"),
         (prefix + "stats/", "get"),
+        (prefix + "{id}/credit-notes/", "get"),
+        (prefix + "{id}/credit-notes/", "post"),
+        ("/api/v1/order-payments/credit-notes/{id}/", "get"),
+        ("/api/v1/order-payments/credit-notes/{id}/pdf/", "get"),
         (prefix + "pay/{token}/", "get"),
         (prefix + "pay/{token}/", "post"),
+        ("/api/v1/order-payments/clients/", "get"),
+        ("/api/v1/order-payments/clients/", "post"),
+        ("/api/v1/order-payments/clients/{id}/", "get"),
+        ("/api/v1/order-payments/clients/{id}/", "put"),
+        ("/api/v1/order-payments/clients/{id}/", "patch"),
     }
     # Money is a decimal string, never a number; errors have their own schema.
     invoice = schema["components"]["schemas"]["InvoiceDetail"]["properties"]

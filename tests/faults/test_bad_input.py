@@ -39,7 +39,7 @@ pytestmark = pytest.mark.django_db
 WEBHOOK = "/api/v1/order-payments/webhooks/stripe/"
 PAY_API = "/api/v1/order-payments/invoices/pay/{}/"
 PAGE_GETS = ["", "pdf/", "receipt/", "receipt/pdf/", "return/"]
-PAGE_POSTS = ["", "card/", "card/confirm-offline/", "credit/", "fresh-link/", "receipt/"]
+PAGE_POSTS = ["", "card/", "card/confirm-offline/", "credit/", "plan/", "fresh-link/", "receipt/"]
 FUZZ = {
     "derandomize": True,
     "deadline": None,

@@ -177,14 +177,14 @@ class TestAvailableActions:
 
     def test_follow_the_state(self, site_a, admin_user):
         draft = draft_invoice(site_a)
-        assert self.names(draft, admin_user) == ["issue", "send_email", "pdf"]
+        assert self.names(draft, admin_user) == ["issue", "apply_discount", "send_email", "pdf"]
         invoice, _ = open_invoice(site_a)
         assert self.names(invoice, admin_user) == [
             "send_email", "mark_paid", "rotate_link", "revoke_link", "pause_reminders", "mark_uncollectible", "void",
-            "pdf",
+            "set_plan", "credit_note", "pdf",
         ]  # fmt: skip
         record_manual_payment(invoice, reason="Transfer", by=None)
-        assert self.names(invoice, admin_user) == ["send_email", "pdf"]
+        assert self.names(invoice, admin_user) == ["send_email", "credit_note", "pdf"]
 
     def test_a_viewer_only_downloads(self, site_a):
         invoice, _ = open_invoice(site_a)
@@ -200,7 +200,7 @@ class TestAvailableActions:
 class TestAccess:
     ACTIONS = [
         "issue", "send_email", "mark_paid", "void", "mark_uncollectible", "rotate_link", "revoke_link", "pdf",
-        "pause_reminders", "resume_reminders",
+        "pause_reminders", "resume_reminders", "set_plan", "credit_note",
     ]  # fmt: skip
 
     @pytest.mark.parametrize("name", ACTIONS)

@@ -111,6 +111,7 @@ def test_csv_export_has_a_row_per_month_and_currency(client, admin_user, billing
         "Average days to pay", "Card (Stripe): payments", "Card (Stripe): received", "Card (Stripe): refunded",
         "Manual: payments", "Manual: received", "Manual: refunded", "Account credit: payments",
         "Account credit: received", "Account credit: refunded",
+        "Taxable at 0 %", "Tax at 0 %",  # the data set's lines are all at 0 %
     ]  # fmt: skip
     assert [row[:2] for row in rows[1:]] == [
         ["2026-04", "EUR"], ["2026-04", "USD"], ["2026-05", "EUR"], ["2026-05", "JPY"], ["2026-05", "KWD"],
@@ -118,7 +119,7 @@ def test_csv_export_has_a_row_per_month_and_currency(client, admin_user, billing
     ]  # fmt: skip
     assert rows[3] == [
         "2026-05", "EUR", "6", "2", "3", "1", "850.00", "240.00", "460.00", "5.8",
-        "2", "170.00", "30.00", "1", "100.00", "0.00", "1", "20.00", "5.00",
+        "2", "170.00", "30.00", "1", "100.00", "0.00", "1", "20.00", "5.00", "850.00", "0.00",
     ]  # fmt: skip
     assert rows[4][6:9] == ["5000", "2000", "3000"]  # JPY has no decimals
     assert rows[5][6:8] == ["12.345", "12.345"]  # KWD has three

@@ -65,7 +65,9 @@ def test_a_client_signs_in_with_the_emailed_link_and_sees_their_invoices(
 
 def test_the_summary_shows_what_is_due_overdue_and_the_credit_per_currency(client, site_a, jane, admin_user):
     overdue, _ = open_invoice(site_a, client=jane, lines=[line(unit_price="100.00")])
-    Invoice.objects.filter(pk=overdue.pk).update(due_date=timezone.localdate() - timedelta(days=3))
+    Invoice.objects.filter(pk=overdue.pk).update(
+        due_date=timezone.localdate() - timedelta(days=3), collect_by=timezone.localdate() - timedelta(days=3)
+    )
     open_invoice(site_a, client=jane, lines=[line(unit_price="50.00")])
     yen, _ = open_invoice(site_a, client=jane, currency="JPY", lines=[line(unit_price="1200")])
     apply_payment(yen, method="manual", amount="1500", currency="JPY", provider_reference="bank-1")  # 300 over
@@ -99,7 +101,9 @@ def test_the_list_filters_searches_and_pages(client, site_a, jane, admin_user):
     paid, _ = open_invoice(site_a, client=jane)
     record_manual_payment(paid, reason="bank", by=admin_user)
     overdue, _ = open_invoice(site_a, client=jane)
-    Invoice.objects.filter(pk=overdue.pk).update(due_date=timezone.localdate() - timedelta(days=1))
+    Invoice.objects.filter(pk=overdue.pk).update(
+        due_date=timezone.localdate() - timedelta(days=1), collect_by=timezone.localdate() - timedelta(days=1)
+    )
     current, _ = open_invoice(site_a, client=jane)
     sign_in(client, jane)
 

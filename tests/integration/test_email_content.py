@@ -117,7 +117,7 @@ def test_each_kind_for_each_demo_site(demo, send, client, hostname, kind):
     # Branding: the colour is inlined (no <style> left), the logo and the footer are there.
     assert "<style" not in html and f"background: {colour}" in html
     assert re.search(r'<img src="http://[^"]+\.png"', html)
-    assert "EIN 12-3456789" in html if hostname == "globex.localhost" else "VAT DE123456789" in html
+    assert "EIN 12-3456789" in html if hostname == "globex.localhost" else "VAT DE136695976" in html
     # The attachment is a real PDF of this invoice.
     ((filename, content, mimetype),) = message.attachments
     assert mimetype == "application/pdf" and filename.endswith(".pdf") and invoice.number in filename

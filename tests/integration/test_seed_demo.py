@@ -11,12 +11,17 @@ from invoicing.models import (
     BillingAccountPage,
     Client,
     CreditEntry,
+    CreditNote,
+    DiscountCode,
+    DiscountRedemption,
+    Instalment,
     Invoice,
     InvoiceEmailTemplatePage,
     InvoiceTemplate,
     Payment,
     PayPage,
     RecurringSchedule,
+    TaxRate,
 )
 
 pytestmark = pytest.mark.django_db
@@ -49,6 +54,11 @@ def counts():
             InvoiceEmailTemplatePage,
             InvoiceTemplate,
             RecurringSchedule,
+            TaxRate,
+            DiscountCode,
+            DiscountRedemption,
+            Instalment,
+            CreditNote,
         )
     ]
 
@@ -130,6 +140,24 @@ def test_the_demo_schedules_catch_up_their_periods_on_the_first_run(anymail_outb
         assert retainer.invoices.count() == 2
     sent = [message for message in anymail_outbox if "Care plan" in message.body]
     assert len(sent) == 2 * 4
+
+
+def test_the_demo_shows_each_money_feature():
+    seed()
+    acme = Site.objects.get(hostname="acme.localhost")
+    assert list(TaxRate.objects.filter(site=acme, is_default=True).values_list("name", flat=True)) == ["VAT 19 %"]
+    lodz = Client.objects.get(site=acme, email="kawa@lodz.example")
+    assert (lodz.tax_treatment, lodz.tax_id) == ("reverse_charge", "PL5260250995")
+    # Issued after the treatment was set: no tax on the reverse-charge client's invoices.
+    assert not Invoice.objects.filter(client=lodz).exclude(status="draft").exclude(tax=0).exists()
+    draft = Invoice.objects.get(site=acme, title="Website redesign, phase 2")
+    assert draft.discount_code.code == "WELCOME10" and draft.discount_total == 400
+    planned = Invoice.objects.get(site=acme, title="Annual maintenance")
+    assert [i.amount for i in planned.instalments.all()] == [595, 595, 595]
+    assert planned.amount_due == 1190 and planned.collect_by == planned.instalments.all()[1].due_date
+    note = CreditNote.objects.get(site=acme)
+    assert note.invoice.title == "Consulting, May" and note.credited == note.total == 1428
+    assert CreditEntry.objects.filter(client__site=acme, kind=CreditEntry.Kind.ADDED, amount=200).count() == 1
 
 
 def test_seed_demo_is_idempotent_and_rotates_the_printed_links(client):

@@ -22,15 +22,23 @@ from home.models import HomePage
 from invoicing.models import (
     BillingSettings,
     Client,
+    CreditEntry,
+    DiscountCode,
     Invoice,
     InvoiceTemplate,
     InvoiceTemplateLine,
     RecurringSchedule,
+    TaxRate,
 )
 from invoicing.services import invoices as invoice_services
 from invoicing.services import payments as payment_services
+from invoicing.services.credit_notes import issue_credit_note
+from invoicing.services.discounts import apply_discount_code
+from invoicing.services.plans import set_plan
 from invoicing.services.sites import account_url, set_up_site
+from invoicing.services.tax import clean_client_tax, save_tax_rate
 from invoicing.services.tokens import rotate_payment_link
+from invoicing.services.wallet import add_credit
 
 # The client per website to sign in as on the billing account page: the first of ``demo``'s, whose
 # invoices there are a draft, an overdue one and a void one. These give them the other states a
@@ -57,7 +65,9 @@ class Command(BaseCommand):
             websites = []
             for index, spec in enumerate(demo.SITES):
                 site = self.ensure_site(spec, port=port, is_default=index == 0)
+                self.ensure_tax_and_codes(site, spec)
                 account_client = self.ensure_invoices(site, spec, admin)
+                self.ensure_money_features(site, spec, admin)
                 self.ensure_recurring(site)
                 invoice = Invoice.objects.get(site=site, title=demo.LINK_INVOICE_TITLE)
                 websites.append((site, rotate_payment_link(invoice, by=admin), account_client))
@@ -158,6 +168,71 @@ class Command(BaseCommand):
             )
             self.bring_to(invoice, outcome, admin)
         return clients[ACCOUNT_CLIENT_INDEX]
+
+    def ensure_tax_and_codes(self, site, spec):
+        """The website's tax catalogue and discount codes, and its clients' tax treatments (set
+        before their invoices are issued, which keep the treatment they were issued with)."""
+        for name, rate, inclusive, is_default in spec["tax_rates"]:
+            if not TaxRate.objects.filter(site=site, name=name).exists():
+                save_tax_rate(
+                    TaxRate(site=site, name=name, rate=Decimal(rate), inclusive=inclusive, is_default=is_default)
+                )
+        for code, percent, amount, minimum, max_uses, per_client in spec["discount_codes"]:
+            if not DiscountCode.objects.filter(site=site, code=code).exists():
+                discount = DiscountCode(
+                    site=site,
+                    code=code,
+                    kind=DiscountCode.Kind.PERCENT if percent else DiscountCode.Kind.FIXED,
+                    percent=Decimal(percent) if percent else None,
+                    amount=Decimal(amount) if amount else None,
+                    currency="" if percent else spec["billing"]["default_currency"],
+                    minimum_amount=Decimal(minimum),
+                    max_redemptions=max_uses,
+                    max_per_client=per_client,
+                )
+                discount.full_clean()
+                discount.save()
+        for index, (treatment, tax_id, reason) in spec["client_tax"].items():
+            name, email, address = spec["clients"][index]
+            client, _ = Client.objects.get_or_create(
+                site=site, email=email, defaults={"name": name, "billing_address": address}
+            )
+            client.tax_id, client.tax_treatment, client.tax_exemption_reason = clean_client_tax(
+                tax_id=tax_id, treatment=treatment, exemption_reason=reason
+            )
+            client.save()
+
+    def ensure_money_features(self, site, spec, admin):
+        """A discount code on the draft, a payment plan with its first instalment paid, a credit
+        note on a paid invoice and a prepayment on a client's wallet."""
+        invoices = Invoice.objects.filter(site=site)
+        draft = invoices.get(title=demo.DISCOUNT_DRAFT_TITLE)
+        if draft.discount_code_id is None:
+            apply_discount_code(draft, spec["discount_codes"][0][0], by=admin)
+        planned = invoices.get(title=demo.PLAN_INVOICE_TITLE)
+        if not planned.instalments.exists():
+            set_plan(planned, count=3, first_due=timezone.localdate(), by=admin)
+            payment_services.record_manual_payment(
+                planned, amount=planned.instalments.first().amount, reason="First instalment, by transfer", by=admin
+            )
+        credited = invoices.get(title=demo.CREDITED_INVOICE_TITLE)
+        if not credited.credit_notes.exists():
+            first_line = credited.lines.first()
+            issue_credit_note(
+                credited,
+                lines=[(first_line, first_line.quantity / 2)],
+                reason="One of the two consulting days was not used",
+                by=admin,
+            )
+        client = Client.objects.filter(site=site).order_by("id")[1]
+        if not CreditEntry.objects.filter(client=client, kind=CreditEntry.Kind.ADDED).exists():
+            add_credit(
+                client,
+                amount=Decimal(200),
+                currency=spec["billing"]["default_currency"],
+                reason="Prepayment received by bank transfer",
+                by=admin,
+            )
 
     def ensure_recurring(self, site):
         """Templates and schedules, made as an admin would (validated, then saved); the scheduler of

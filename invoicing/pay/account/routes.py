@@ -18,6 +18,7 @@ urlpatterns = [
     path("invoices/<int:pk>/credit/", views.credit_payment, name="pay_with_credit"),
     path("receipts/<int:pk>/", views.receipt, name="receipt"),
     path("receipts/<int:pk>/pdf/", views.receipt_pdf, name="receipt_pdf"),
+    path("credit-notes/<int:pk>/pdf/", views.credit_note_pdf, name="credit_note_pdf"),
     path("statement/", views.statement, name="statement"),
     path("statement/<str:fmt>/", views.statement_download, name="statement_download"),
 ]

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from ...core.exceptions import SignInLinkInvalid, SignInLinkUnusable, ValidationFailed
 from ...core.lifecycle import ClientRequest, client_may
-from ...services import documents
+from ...services import credit_note_documents, documents
 from ...services.accounts import ClientAccount, InvoiceFilter
 from ...services.sign_in import check_sign_in_link, redeem_sign_in_link, request_sign_in_link
 from ...services.sites import account_page
@@ -119,6 +119,7 @@ def render_invoices(page, request, account, *, status=200, error=""):
         filters=InvoiceFilter.CHOICES,
         query=request.GET.copy(),
         error=error,
+        credit_notes=account.credit_notes()[:INVOICES_PER_PAGE],
     )
 
 
@@ -224,6 +225,14 @@ def receipt(page, request, account, pk):
 def receipt_pdf(page, request, account, pk):
     payment = account.payment(pk)
     return download_response(documents.receipt_pdf(payment), documents.pdf_filename(payment.invoice, receipt=True))
+
+
+@account_route()
+def credit_note_pdf(page, request, account, pk):
+    note = account.credit_note(pk)
+    return download_response(
+        credit_note_documents.credit_note_pdf(note), credit_note_documents.credit_note_filename(note)
+    )
 
 
 def statement_form(request):
