@@ -14,10 +14,10 @@ from ..models import BillingSettings, Invoice, InvoiceEvent, InvoiceLine, Paymen
 from .events import record_event
 from .intents import cancel_live_intents
 from .invoice_totals import store_totals
-from .tax import resolve_lines_tax
 from .locking import lock_invoice
 from .numbering import assign_number
 from .redemptions import ensure_code_fits, release_use
+from .tax import resolve_lines_tax
 from .tokens import end_payment_link, open_new_link
 
 DRAFT_FIELDS = frozenset(
