@@ -36,20 +36,19 @@ from ..services.stats import invoice_stats
 from ..services.tokens import rotate_payment_link
 from . import errors
 from .filters import InvoiceFilter
+from .invoice_input import InvoiceWriteSerializer, draft_as_input
 from .permissions import HasInvoicePermission
 from .schema import extend_schema
 from .serializers import (
     EmailStatusSerializer,
     InvoiceDetailSerializer,
     InvoiceSerializer,
-    InvoiceWriteSerializer,
     MarkPaidSerializer,
     PaymentResultSerializer,
     PaymentSerializer,
     SendEmailResultSerializer,
     SendEmailSerializer,
     VoidSerializer,
-    draft_as_input,
 )
 from .stats import StatsQuerySerializer, StatsSerializer
 

@@ -91,14 +91,14 @@ class CreditNotePreview:
 def preview_credit_note(invoice, *, lines=None):
     wanted, totals, earlier = _prepare(invoice, lines)
     note = CreditNote(currency=invoice.currency, total=totals.total)
-    _split(note, invoice, earlier)
+    off_balance, paid_back = _split(note, invoice, earlier)
     return CreditNotePreview(
         lines=tuple(wanted),
         subtotal=totals.subtotal,
         tax=totals.tax,
         total=totals.total,
-        off_balance=note._off_balance,
-        paid_back=note._money,
+        off_balance=off_balance,
+        paid_back=paid_back,
     )
 
 
@@ -132,7 +132,7 @@ def issue_credit_note(invoice, *, lines=None, reason, settlement=Settlement.CRED
             created_by=by,
         )
         note.number = assign_credit_note_number(note)
-        _split(note, invoice, earlier)
+        off_balance, paid_back = _split(note, invoice, earlier)
         note.save()
         CreditNoteLine.objects.bulk_create(
             CreditNoteLine(
@@ -147,8 +147,8 @@ def issue_credit_note(invoice, *, lines=None, reason, settlement=Settlement.CRED
             )
             for index, line in enumerate(wanted)
         )
-        _apply_to_balance(invoice, note, by=by)
-        _settle_paid_money(invoice, note, by=by)
+        _apply_to_balance(invoice, note, off_balance, by=by)
+        _settle_paid_money(invoice, note, paid_back, by=by)
         record_event(
             invoice,
             InvoiceEvent.Kind.CREDIT_NOTE_ISSUED,
@@ -167,9 +167,10 @@ def issue_credit_note(invoice, *, lines=None, reason, settlement=Settlement.CRED
 
 
 def _split(note, invoice, earlier):
-    """How the total is settled: off the balance first; the rest is money received, given back as
-    the settlement says. Where the rest is more than the client paid and has not had back (the
-    invoice took an early-payment discount), that part was never paid and counts as off the balance."""
+    """How the total is settled, as (off the open balance, money already paid to give back): off the
+    balance first; the rest is money received, given back as the settlement says. Where the rest is
+    more than the client paid and has not had back (the invoice took an early-payment discount),
+    that part was never paid and counts as off the balance."""
     balance = invoice.amount_due if invoice.status in COLLECTIBLE_STATES else Decimal(0)
     off_balance = min(note.total, balance)
     rest = note.total - off_balance
@@ -177,14 +178,12 @@ def _split(note, invoice, earlier):
     money = min(rest, max(invoice.amount_paid - given_back, Decimal(0)))
     note.applied_to_invoice = note.total - money
     note.credited = note.refunded = round_money(0, note.currency)
-    note._off_balance = off_balance
-    note._money = money
     # The invoice's new payment link (``IssuedLink``), where its balance changed and stays open.
     note.new_link = None
+    return off_balance, money
 
 
-def _apply_to_balance(invoice, note, *, by):
-    off_balance = note._off_balance
+def _apply_to_balance(invoice, note, off_balance, *, by):
     if not off_balance:
         return
     # The balance changes outside the card flow: an intent for the old amount must not take money.
@@ -203,8 +202,7 @@ def _apply_to_balance(invoice, note, *, by):
     note.new_link = open_new_link(invoice, by=by, reason=PaymentLink.EndReason.ROTATED)
 
 
-def _settle_paid_money(invoice, note, *, by):
-    money = note._money
+def _settle_paid_money(invoice, note, money, *, by):
     if not money:
         return
     if note.settlement == Settlement.CREDIT:
