@@ -5,21 +5,16 @@ payment section it prints the credit's totals, its reason and how its money was 
 Like ``render.py``, it sees only the document, never a model; the same document gives the same bytes.
 """
 
-import io
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.utils import translation
 from django.utils.translation import pgettext
-from reportlab.lib.pagesizes import A4
-from reportlab.pdfgen.canvas import Canvas
 
 from . import words
 from .canvas import BLACK, Pen
 from .document import InvoiceDocument
-from .fonts import typeface
 from .layout import Block
-from .render import PAGE_SIZES, _DocumentLayout
+from .render import _DocumentLayout, draw_document
 
 
 @dataclass(frozen=True)
@@ -37,24 +32,12 @@ def credit_note_title(document: CreditNoteDocument) -> str:
 
 
 def render_credit_note_pdf(document: CreditNoteDocument) -> bytes:
-    buffer = io.BytesIO()
-    page_size = PAGE_SIZES.get(document.paper_size.upper(), A4)
-    regular, bold = fonts = typeface()
-    canvas = Canvas(
-        buffer,
-        pagesize=page_size,
-        invariant=True,
-        pageCompression=1,
-        initialFontName=regular.fontName,
-        lang=document.locale.replace("_", "-"),
-    )
-    with translation.override(translation.to_language(document.locale)):
+    def draw(canvas, pen, page_size):
         words.set_metadata(canvas, document)
         canvas.setTitle(credit_note_title(document))
-        pen = Pen(canvas, fonts=fonts)
         _CreditNoteLayout(document, pen, *page_size).draw()
-    canvas.save()
-    return buffer.getvalue()
+
+    return draw_document(document, draw)
 
 
 class _CreditNoteLayout(_DocumentLayout):

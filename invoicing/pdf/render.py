@@ -44,14 +44,16 @@ STAMP_WORDS = {
 DRAFT_WATERMARK = "0.90 0.90 0.91"
 
 
-def render_pdf(document: InvoiceDocument) -> bytes:
+def draw_document(document, draw) -> bytes:
+    """A PDF of ``document`` (an invoice, a credit note, a statement) in its paper size and its
+    website's language: ``draw(canvas, pen, page_size)`` puts everything on the canvas."""
     buffer = io.BytesIO()
     page_size = PAGE_SIZES.get(document.paper_size.upper(), A4)
-    regular, bold = fonts = typeface()
+    regular, _bold = fonts = typeface()
     canvas = Canvas(
         buffer,
         pagesize=page_size,
-        invariant=True,  # no wall-clock time in the file; set_metadata dates it from the document
+        invariant=True,  # no wall-clock time in the file; the metadata dates it from the document
         pageCompression=1,
         initialFontName=regular.fontName,
         lang=document.locale.replace("_", "-"),
@@ -59,11 +61,17 @@ def render_pdf(document: InvoiceDocument) -> bytes:
     # Labels in the website's language, as its amounts and dates are. The "pdf" context keeps other
     # apps' catalogs out: until this module is translated, every label stays English.
     with translation.override(translation.to_language(document.locale)):
-        words.set_metadata(canvas, document)
-        pen = Pen(canvas, fonts=fonts)
-        _DocumentLayout(document, pen, *page_size).draw()
+        draw(canvas, Pen(canvas, fonts=fonts), page_size)
     canvas.save()
     return buffer.getvalue()
+
+
+def render_pdf(document: InvoiceDocument) -> bytes:
+    def draw(canvas, pen, page_size):
+        words.set_metadata(canvas, document)
+        _DocumentLayout(document, pen, *page_size).draw()
+
+    return draw_document(document, draw)
 
 
 class _DocumentLayout:

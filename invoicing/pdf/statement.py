@@ -6,20 +6,16 @@ page before drawing any, and draws with ``canvas.Pen`` in the document's locale.
 table of its own (continued across pages under repeated column headings), closed by a summary.
 """
 
-import io
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.utils import translation
 from django.utils.translation import pgettext
-from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
 from . import words
 from .canvas import BLACK, WHITE, Pen, load_logo, rgb, tint
 from .document import Branding, Party
-from .fonts import typeface
 from .layout import Block, paginate, wrap
 from .render import (
     BOTTOM,
@@ -30,11 +26,11 @@ from .render import (
     LOGO_WIDTH,
     MARGIN,
     MAX_PARTY_LINES,
-    PAGE_SIZES,
     ROW_LEADING,
     ROW_PADDING,
     RULE,
     TOP,
+    draw_document,
 )
 
 # The table's columns, in points: date, document and the three figures; the description takes the rest.
@@ -93,22 +89,11 @@ class _TableBlock(Block):
 
 
 def render_statement(document: StatementDocument) -> bytes:
-    buffer = io.BytesIO()
-    page_size = PAGE_SIZES.get(document.paper_size.upper(), A4)
-    regular, bold = fonts = typeface()
-    canvas = Canvas(
-        buffer,
-        pagesize=page_size,
-        invariant=True,
-        pageCompression=1,
-        initialFontName=regular.fontName,
-        lang=document.locale.replace("_", "-"),
-    )
-    with translation.override(translation.to_language(document.locale)):
+    def draw(canvas, pen, page_size):
         _set_metadata(canvas, document)
-        _StatementLayout(document, Pen(canvas, fonts=fonts), *page_size).draw()
-    canvas.save()
-    return buffer.getvalue()
+        _StatementLayout(document, pen, *page_size).draw()
+
+    return draw_document(document, draw)
 
 
 def _set_metadata(canvas: Canvas, document: StatementDocument) -> None:

@@ -36,7 +36,8 @@ class PaymentResult:
     new_link: IssuedLink | None = None
 
 
-def _positive_amount(value, currency):
+def positive_amount(value, currency):
+    """``value`` as an amount of ``currency`` above zero at its exponent, or ``ValidationFailed``."""
     try:
         amount = to_decimal(value)
     except MoneyError as exc:
@@ -73,7 +74,7 @@ def apply_payment(invoice, *, method, amount, currency, provider_reference, by=N
     balance, or for an invoice that can no longer take it, becomes the client's credit.
     """
     currency = (currency or "").upper()
-    amount = _positive_amount(amount, currency)
+    amount = positive_amount(amount, currency)
     if not provider_reference:
         raise ValidationFailed(_("A payment needs a provider reference."))
     with transaction.atomic():
@@ -208,7 +209,7 @@ def pay_with_credit(invoice, *, amount=None, by=None):
         available = credit_balance(invoice.client, invoice.currency)
         # As much as is due now, as a card would pay: under a plan the instalments due, not the balance.
         due_now = amounts_due(invoice).now
-        amount = min(available, due_now) if amount is None else _positive_amount(amount, invoice.currency)
+        amount = min(available, due_now) if amount is None else positive_amount(amount, invoice.currency)
         if amount <= 0 or amount > available:
             raise PaymentRejected(
                 _("Only %(available)s %(currency)s of credit is available.")
@@ -254,7 +255,7 @@ def record_refund(payment, *, amount, provider_reference, reason="", by=None, ta
     none of what the payment put on the client's credit is taken back."""
     if not provider_reference:
         raise ValidationFailed(_("A refund needs a provider reference."))
-    amount = _positive_amount(amount, payment.currency)
+    amount = positive_amount(amount, payment.currency)
     with transaction.atomic():
         payment = Payment.objects.select_for_update().select_related("invoice").get(pk=payment.pk)
         existing = payment.refunds.filter(provider_reference=provider_reference).first()

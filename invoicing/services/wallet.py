@@ -12,8 +12,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from ..core.exceptions import ValidationFailed
-from ..core.money import SUPPORTED_CURRENCIES, MoneyError, round_money, to_decimal
+from ..core.money import SUPPORTED_CURRENCIES, round_money
 from ..models import Client, CreditEntry
+from .payments import positive_amount
 
 
 def add_credit(client, *, amount, currency, reason, by):
@@ -24,16 +25,7 @@ def add_credit(client, *, amount, currency, reason, by):
     currency = (currency or "").upper()
     if currency not in SUPPORTED_CURRENCIES:
         raise ValidationFailed(_("%(currency)s is not a supported currency.") % {"currency": currency or "?"})
-    try:
-        amount = to_decimal(amount)
-    except MoneyError as exc:
-        raise ValidationFailed(str(exc)) from exc
-    if amount <= 0:
-        raise ValidationFailed(_("The amount of credit to add must be more than zero."))
-    if round_money(amount, currency) != amount:
-        raise ValidationFailed(
-            _("%(amount)s has more decimal places than %(currency)s allows.") % {"amount": amount, "currency": currency}
-        )
+    amount = positive_amount(amount, currency)
     with transaction.atomic():
         # The client row serialises every change of the wallet (``pay_with_credit`` takes it too).
         Client.objects.select_for_update().get(pk=client.pk)

@@ -48,7 +48,7 @@ class TestAddCredit:
             ("1.005", "EUR", "x", "decimal places"),
             ("1.5", "JPY", "x", "decimal places"),
             ("1.00", "XXX", "x", "not a supported currency"),
-            ("lots", "EUR", "x", ""),
+            ("lots", "EUR", "x", "not an amount of money"),
         ],
     )
     def test_refuses_what_is_not_a_prepayment(self, site_a, amount, currency, reason, message):
