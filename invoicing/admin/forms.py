@@ -28,6 +28,19 @@ from ..services.invoices import new_draft_terms
 from ..services.tax import ClientTaxInvalid, active_rates, clean_client_tax, resolve_line_tax
 
 
+class ServiceErrorsOnFormMixin:
+    """For a create or edit view that saves through a service: the service's domain error is shown
+    on the form, as Wagtail shows its own errors, instead of a 500."""
+
+    def form_valid(self, form):
+        try:
+            return super().form_valid(form)
+        except InvoicingError as exc:
+            self.produced_error_code = exc.code
+            self.produced_error_message = exc.message
+            return self.form_invalid(form)
+
+
 def scope_field(field, user):
     """Narrow a choice field (a form's, a filter's) to ``user``'s websites. Its widget too: a
     chooser shows the title of whatever id it is given (posted back, or in a filter's URL) and

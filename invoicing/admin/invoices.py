@@ -17,7 +17,6 @@ from wagtail.log_actions import log
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.snippets.views.snippets import CreateView, DeleteView, EditView, IndexView, SnippetViewSet
 
-from ..core.exceptions import InvoicingError
 from ..core.lifecycle import InvoiceStatus
 from ..core.money import DECIMAL_PLACES, MAX_DIGITS
 from ..models import Invoice, OutboundEmail
@@ -28,7 +27,7 @@ from .access import SiteScopedViewSetMixin
 from .actions import action_urlpatterns
 from .columns import EmailStatusColumn, InvoiceNumberColumn, InvoiceStatusColumn, MoneyColumn
 from .filters import InvoiceFilterSet
-from .forms import InvoiceForm, TaxedLinesPanel
+from .forms import InvoiceForm, ServiceErrorsOnFormMixin, TaxedLinesPanel
 from .inspect import InvoiceInspectView
 from .invoice_templates import new_invoice_url
 
@@ -56,7 +55,7 @@ def inspect_url(invoice):
     return reverse(Invoice.snippet_viewset.get_url_name("inspect"), args=[quote(invoice.pk)])
 
 
-class SavesThroughServicesMixin:
+class SavesThroughServicesMixin(ServiceErrorsOnFormMixin):
     """Save the form's (unsaved) invoice through ``save_draft``, issue and email it when asked, and
     show domain errors on the form. Wagtail saves inside one transaction: a failed send keeps no draft."""
 
@@ -65,14 +64,6 @@ class SavesThroughServicesMixin:
         if self.form.cleaned_data.get("send_now"):
             self.sent_email = issue_and_send_invoice(invoice, by=self.request.user)
         return invoice
-
-    def form_valid(self, form):
-        try:
-            return super().form_valid(form)
-        except InvoicingError as exc:
-            self.produced_error_code = exc.code
-            self.produced_error_message = exc.message
-            return self.form_invalid(form)
 
     def get_success_message(self, *args):
         email = getattr(self, "sent_email", None)

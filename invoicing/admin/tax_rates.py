@@ -11,10 +11,10 @@ from wagtail.admin.panels import FieldPanel, FieldRowPanel, ObjectList
 from wagtail.admin.ui.tables import BooleanColumn, Column
 from wagtail.snippets.views.snippets import CreateView, DeleteView, EditView, SnippetViewSet
 
-from ..core.exceptions import InvoicingError
 from ..models import TaxRate
 from ..services.tax import lines_using, save_tax_rate
 from .access import SiteScopedViewSetMixin
+from .forms import ServiceErrorsOnFormMixin
 
 
 class TaxRateForm(WagtailAdminModelForm):
@@ -31,19 +31,11 @@ class TaxRateForm(WagtailAdminModelForm):
         return exclusions
 
 
-class SavesTaxRateMixin:
+class SavesTaxRateMixin(ServiceErrorsOnFormMixin):
     """Save through the service; a domain error shows on the form."""
 
     def save_instance(self):
         return save_tax_rate(self.form.save(commit=False))
-
-    def form_valid(self, form):
-        try:
-            return super().form_valid(form)
-        except InvoicingError as exc:
-            self.produced_error_code = exc.code
-            self.produced_error_message = exc.message
-            return self.form_invalid(form)
 
 
 class TaxRateCreateView(SavesTaxRateMixin, CreateView):
