@@ -15,7 +15,6 @@ from rest_framework.fields import get_attribute
 
 from ..core.money import round_money
 from ..core.tax import TaxTreatment
-from ..mail.kinds import KINDS_SENT_ON_REQUEST, EmailKind
 from ..models import Invoice, OutboundEmail, Payment
 from ..services.amounts_due import instalment_states
 from ..services.invoice_totals import tax_treatment_of
@@ -366,45 +365,3 @@ def rate_text(rate):
     """A rate as lines carry it, with two decimals (``"19.00"``, ``"0.00"``)."""
     rate = Decimal(rate)
     return f"{rate.quantize(Decimal('0.01')) if rate.as_tuple().exponent >= -2 else rate:f}"
-
-
-class MarkPaidSerializer(serializers.Serializer):
-    amount = DecimalString(
-        max_digits=18,
-        decimal_places=3,
-        min_value=Decimal("0.001"),
-        required=False,
-        help_text=_("Default: the whole amount due."),
-    )
-    reason = serializers.CharField(max_length=1000, help_text=_("Why it is recorded by hand, e.g. “Bank transfer”."))
-    reference = serializers.CharField(
-        max_length=200,
-        required=False,
-        allow_blank=True,
-        default="",
-        help_text=_("The bank's or the payer's reference; recording it twice records one payment."),
-    )
-    paid_on = serializers.DateField(
-        required=False,
-        help_text=_("The day the money was received (default: today); it decides an early-payment discount."),
-    )
-
-
-class VoidSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=1000)
-
-
-class SendEmailSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(
-        choices=[(kind.value, kind.label) for kind in KINDS_SENT_ON_REQUEST], default=EmailKind.INVOICE
-    )
-
-
-class SendEmailResultSerializer(serializers.Serializer):
-    email = EmailStatusSerializer(read_only=True)
-    invoice = InvoiceDetailSerializer(read_only=True)
-
-
-class PaymentResultSerializer(serializers.Serializer):
-    payment = PaymentSerializer(read_only=True)
-    invoice = InvoiceDetailSerializer(read_only=True)

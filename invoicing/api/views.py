@@ -35,6 +35,13 @@ from ..services.outbox import send_invoice_email
 from ..services.stats import invoice_stats
 from ..services.tokens import rotate_payment_link
 from . import errors
+from .action_serializers import (
+    MarkPaidSerializer,
+    PaymentResultSerializer,
+    SendEmailResultSerializer,
+    SendEmailSerializer,
+    VoidSerializer,
+)
 from .filters import InvoiceFilter
 from .invoice_input import InvoiceWriteSerializer, draft_as_input
 from .permissions import HasInvoicePermission
@@ -43,12 +50,7 @@ from .serializers import (
     EmailStatusSerializer,
     InvoiceDetailSerializer,
     InvoiceSerializer,
-    MarkPaidSerializer,
-    PaymentResultSerializer,
     PaymentSerializer,
-    SendEmailResultSerializer,
-    SendEmailSerializer,
-    VoidSerializer,
 )
 from .stats import StatsQuerySerializer, StatsSerializer
 

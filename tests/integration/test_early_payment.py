@@ -4,7 +4,6 @@ and the link show and charge."""
 
 from datetime import datetime, time, timedelta
 from decimal import Decimal
-from urllib.parse import urlsplit
 
 import pytest
 import time_machine
@@ -21,7 +20,8 @@ from invoicing.models import BillingSettings, InvoiceEmailTemplatePage, InvoiceE
 from invoicing.services.amounts_due import amounts_due
 from invoicing.services.outbox import send_invoice_email
 from invoicing.services.payments import credit_balance, pay_with_credit, record_manual_payment
-from tests.factories import ClientFactory, line, open_invoice
+from tests.factories import ClientFactory, open_invoice
+from tests.integration.test_pay_page_payments import get, give_credit, post
 
 pytestmark = pytest.mark.django_db
 
@@ -31,25 +31,6 @@ TWO_PERCENT = {"early_discount_percent": Decimal("2"), "early_discount_days": 10
 def at(day, hour, minute):
     """An instant of ``day`` in the site's time zone, for ``time_machine``."""
     return datetime.combine(day, time(hour, minute), tzinfo=timezone.get_current_timezone())
-
-
-def path_of(url):
-    return urlsplit(url).path
-
-
-def get(client, url):
-    parts = urlsplit(url)
-    return client.get(parts.path + (f"?{parts.query}" if parts.query else ""), HTTP_HOST="acme.test")
-
-
-def post(client, url, data=None):
-    return client.post(path_of(url), data or {}, HTTP_HOST="acme.test")
-
-
-def give_credit(client_record, site, amount):
-    """Credit as clients really get it: an overpayment of another invoice."""
-    other, _ = open_invoice(site, client=client_record, lines=[line(unit_price="10.00")])
-    record_manual_payment(other, reason="Bank transfer", by=None, amount=Decimal("10.00") + Decimal(amount))
 
 
 @pytest.fixture
