@@ -20,7 +20,7 @@ from invoicing.models import (
     PayPage,
     StripeEvent,
 )
-from tests.factories import make_website, open_invoice
+from tests.factories import make_website, open_invoice, page_tree_root
 from tests.localstripe import stripe_signature
 
 pytestmark = pytest.mark.django_db
@@ -144,8 +144,7 @@ def test_numbering_saved_before_it_was_validated_is_named(site_a):
 @pytest.fixture
 def bare_site(db):
     """A website as a fresh Wagtail project has it: a home page, nothing of the module's."""
-    root = Page.get_first_root_node()
-    home = root.add_child(instance=Page(title="Home", slug="bare-home"))
+    home = page_tree_root().add_child(instance=Page(title="Home", slug="bare-home"))
     return Site.objects.create(hostname="bare.test", port=80, root_page=home, site_name="Bare")
 
 
