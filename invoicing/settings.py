@@ -7,9 +7,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 
+from .core.addresses import compact_iban, validate_bic, validate_country_code, validate_endpoint, validate_iban
 from .core.money import CURRENCY_CHOICES, DECIMAL_PLACES, MAX_DIGITS
 from .core.number_format import validate_number_format, validate_number_prefix
 from .core.reminder_steps import REMINDER_STEPS, STEPS_BY_KEY
@@ -58,7 +59,47 @@ def reminder_step_field(key, *, default=False):
 class BillingSettings(BaseSiteSetting):
     legal_name = models.CharField(_("legal name"), max_length=200, blank=True)
     address = models.TextField(_("address"), blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=16, blank=True)
+    city = models.CharField(_("town or city"), max_length=100, blank=True)
+    country = models.CharField(
+        _("country"), max_length=2, blank=True, validators=[validate_country_code], help_text=_("ISO 3166 code, e.g. DE.")
+    )
     tax_id = models.CharField(_("tax id"), max_length=64, blank=True)
+    legal_registration_id = models.CharField(
+        _("company registration"),
+        max_length=100,
+        blank=True,
+        help_text=_("E.g. “HRB 12345, Amtsgericht Berlin” or a SIREN number; printed in e-invoices."),
+    )
+    electronic_address = models.CharField(
+        _("e-invoice address"),
+        max_length=110,
+        blank=True,
+        validators=[validate_endpoint],
+        help_text=_("Your Peppol id as scheme:id, e.g. 9930:DE136695976. Blank: the sender email."),
+    )
+    einvoices_enabled = models.BooleanField(
+        _("e-invoices"),
+        default=False,
+        help_text=_(
+            "Embed the invoice as EN 16931 data (Factur-X / ZUGFeRD) in its PDF, and offer UBL (Peppol BIS 3) "
+            "downloads. Needs the legal name, the address with its country and the VAT id."
+        ),
+    )
+    iban = models.CharField(
+        _("IBAN"), max_length=42, blank=True, validators=[validate_iban], help_text=_("For payment by bank transfer.")
+    )
+    bic = models.CharField(_("BIC"), max_length=11, blank=True, validators=[validate_bic])
+    epc_qr_code = models.BooleanField(
+        _("EPC QR code (GiroCode)"),
+        default=True,
+        help_text=_("On EUR invoice PDFs when an IBAN is set: a banking app scans it to fill in the transfer."),
+    )
+    swiss_qr_bill = models.BooleanField(
+        _("Swiss QR-bill"),
+        default=False,
+        help_text=_("A QR-bill payment part on CHF and EUR invoice PDFs; needs a Swiss or Liechtenstein IBAN."),
+    )
 
     default_currency = models.CharField(_("default currency"), max_length=3, choices=CURRENCY_CHOICES, default="EUR")
     number_prefix = models.CharField(
@@ -186,7 +227,26 @@ class BillingSettings(BaseSiteSetting):
     )
 
     panels = [
-        MultiFieldPanel([FieldPanel("legal_name"), FieldPanel("address"), FieldPanel("tax_id")], heading=_("Seller")),
+        MultiFieldPanel(
+            [
+                FieldPanel("legal_name"),
+                FieldPanel("address"),
+                FieldRowPanel([FieldPanel("postal_code"), FieldPanel("city"), FieldPanel("country")]),
+                FieldPanel("tax_id"),
+                FieldPanel("legal_registration_id"),
+            ],
+            heading=_("Seller"),
+        ),
+        MultiFieldPanel(
+            [
+                FieldRowPanel([FieldPanel("iban"), FieldPanel("bic")]),
+                FieldRowPanel([FieldPanel("epc_qr_code"), FieldPanel("swiss_qr_bill")]),
+            ],
+            heading=_("Bank transfer"),
+        ),
+        MultiFieldPanel(
+            [FieldPanel("einvoices_enabled"), FieldPanel("electronic_address")], heading=_("E-invoices")
+        ),
         MultiFieldPanel(
             [
                 FieldPanel("default_currency"),
@@ -236,6 +296,25 @@ class BillingSettings(BaseSiteSetting):
 
     class Meta:
         verbose_name = _("billing")
+
+    # What e-invoices need of the seller (EN 16931 BT-27, BT-35, BT-40, BT-31).
+    EINVOICE_FIELDS = ("legal_name", "address", "country", "tax_id")
+
+    def clean(self):
+        super().clean()
+        self.iban, self.bic = compact_iban(self.iban), self.bic.replace(" ", "").upper()
+        if self.swiss_qr_bill and self.iban[:2] not in ("CH", "LI"):
+            raise ValidationError(
+                {"swiss_qr_bill": _("A Swiss QR-bill needs a Swiss or Liechtenstein IBAN (CH… or LI…).")}
+            )
+        if self.einvoices_enabled and (missing := self.einvoice_missing()):
+            raise ValidationError(
+                {"einvoices_enabled": _("E-invoices need: %(fields)s.") % {"fields": ", ".join(missing)}}
+            )
+
+    def einvoice_missing(self) -> list[str]:
+        """The names of the seller's details that e-invoices need and this website has left blank."""
+        return [str(self._meta.get_field(name).verbose_name) for name in self.EINVOICE_FIELDS if not getattr(self, name)]
 
     @property
     def payment_terms(self):

@@ -16,7 +16,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.generic import TemplateView, View
-from wagtail.admin.panels import FieldPanel, MultiFieldPanel, ObjectList
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.utils import get_valid_next_url_from_request
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
@@ -299,7 +299,16 @@ class ClientViewSet(SiteScopedViewSetMixin, SnippetViewSet):
             FieldPanel("site"),
             FieldPanel("name"),
             FieldPanel("email"),
-            FieldPanel("billing_address"),
+            MultiFieldPanel(
+                [
+                    FieldPanel("billing_address"),
+                    FieldRowPanel([FieldPanel("postal_code"), FieldPanel("city"), FieldPanel("country")]),
+                ],
+                heading=_("Address"),
+            ),
+            MultiFieldPanel(
+                [FieldPanel("buyer_reference"), FieldPanel("electronic_address")], heading=_("E-invoices")
+            ),
             MultiFieldPanel(
                 [FieldPanel("tax_id"), FieldPanel("tax_treatment"), FieldPanel("tax_exemption_reason")],
                 heading=_("Tax"),

@@ -237,6 +237,7 @@ class InvoiceViewSet(SiteScopedViewSetMixin, SnippetViewSet):
                     FieldRowPanel([FieldPanel("site"), FieldPanel("client")]),
                     FieldPanel("title"),
                     FieldPanel("description"),
+                    FieldPanel("buyer_reference"),
                 ],
                 heading=_("Invoice"),
             ),

@@ -126,6 +126,16 @@ class Invoice(ScaledToCurrency, ClusterableModel):
     billing_email = models.EmailField(blank=True, editable=False)
     billing_address = models.TextField(blank=True, editable=False)
     billing_tax_id = models.CharField(max_length=64, blank=True, editable=False)
+    billing_postal_code = models.CharField(max_length=16, blank=True, editable=False)
+    billing_city = models.CharField(max_length=100, blank=True, editable=False)
+    billing_country = models.CharField(max_length=2, blank=True, editable=False)
+    billing_electronic_address = models.CharField(max_length=110, blank=True, editable=False)
+    buyer_reference = models.CharField(
+        _("buyer reference"),
+        max_length=100,
+        blank=True,
+        help_text=_("E.g. the client's purchase order or Leitweg-ID. Blank: the client's own, when issued."),
+    )
 
     subtotal = money_field(_("subtotal"), editable=False)
     tax = money_field(_("tax"), editable=False)

@@ -161,6 +161,9 @@ def issue_invoice(invoice, *, by=None):
         client = invoice.client
         invoice.billing_name, invoice.billing_email = client.name, client.email
         invoice.billing_address, invoice.billing_tax_id = client.billing_address, client.tax_id
+        invoice.billing_postal_code, invoice.billing_city = client.postal_code, client.city
+        invoice.billing_country, invoice.billing_electronic_address = client.country, client.electronic_address
+        invoice.buyer_reference = invoice.buyer_reference or client.buyer_reference
         invoice.tax_treatment, invoice.tax_exemption_reason = client.tax_treatment, client.tax_exemption_reason
         if invoice.early_discount_percent and invoice.early_discount_days:
             invoice.early_discount_until = timezone.localdate() + timedelta(days=invoice.early_discount_days)

@@ -1,0 +1,66 @@
+"""Postal and electronic addresses as e-invoices need them: ISO 3166 country codes, Peppol
+endpoint ids (``scheme:id``), and bank accounts (IBAN and BIC, checked offline)."""
+
+import re
+from functools import lru_cache
+
+from babel import Locale
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from stdnum import bic as stdnum_bic
+from stdnum import iban as stdnum_iban
+from stdnum.exceptions import ValidationError as StdnumError
+
+# "0088:5790000435968" (a GLN), "9930:DE136695976" (a German VAT id): an EAS scheme and its id.
+ENDPOINT = re.compile(r"^(?P<scheme>[0-9]{4}|[A-Z]{2}):(?P<identifier>\S{1,100})$")
+
+
+@lru_cache(maxsize=1)
+def country_codes() -> frozenset[str]:
+    return frozenset(code for code in Locale("en").territories if len(code) == 2 and code.isalpha())
+
+
+def country_name(code: str, locale: str = "en") -> str:
+    return Locale.parse(locale).territories.get(code, code) if code else ""
+
+
+def validate_country_code(value: str) -> None:
+    if value and value not in country_codes():
+        raise ValidationError(
+            _("“%(value)s” is not an ISO 3166 country code; give two capital letters, e.g. DE, FR or CH."),
+            params={"value": value},
+        )
+
+
+def validate_endpoint(value: str) -> None:
+    if value and not ENDPOINT.match(value):
+        raise ValidationError(
+            _("Give the scheme and the id separated by a colon, e.g. 0088:5790000435968 or 9930:DE136695976."),
+        )
+
+
+def split_endpoint(value: str) -> tuple[str, str]:
+    match = ENDPOINT.match(value or "")
+    return (match["scheme"], match["identifier"]) if match else ("", "")
+
+
+def validate_iban(value: str) -> None:
+    if not value:
+        return
+    try:
+        stdnum_iban.validate(value)
+    except StdnumError as exc:
+        raise ValidationError(_("This IBAN is not valid: %(reason)s"), params={"reason": exc.message}) from exc
+
+
+def validate_bic(value: str) -> None:
+    if not value:
+        return
+    try:
+        stdnum_bic.validate(value)
+    except StdnumError as exc:
+        raise ValidationError(_("This BIC is not valid: %(reason)s"), params={"reason": exc.message}) from exc
+
+
+def compact_iban(value: str) -> str:
+    return stdnum_iban.compact(value or "")
