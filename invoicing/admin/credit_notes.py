@@ -23,10 +23,12 @@ from ..models import CreditNote, Invoice
 from ..models.access import scope_to_user
 from ..pay.headers import download_response
 from ..services.actions import ACTIONS
-from ..services.credit_note_documents import credit_note_filename, credit_note_pdf, settlement_rows
+from ..services.credit_note_documents import credit_note_filename, credit_note_pdf
+from ..services.credit_note_lines import settlement_rows
 from ..services.credit_notes import credited_quantities, preview_credit_note
 from .access import SiteScopedViewSetMixin
 from .actions import InvoiceActionView
+from .einvoices import einvoice_buttons, einvoice_urlpatterns
 
 WHOLE, LINES = "whole", "lines"
 
@@ -182,7 +184,8 @@ class CreditNoteInspectView(InspectView):
 
     @cached_property
     def header_buttons(self):
-        return [HeaderButton(_("Download PDF"), credit_note_pdf_url(self.object), icon_name="download")]
+        pdf = HeaderButton(_("Download PDF"), credit_note_pdf_url(self.object), icon_name="download")
+        return [pdf, *einvoice_buttons(self.object, button_class=HeaderButton)]
 
     def get_context_data(self, **kwargs):
         note = self.object
@@ -225,6 +228,7 @@ class CreditNoteViewSet(SiteScopedViewSetMixin, SnippetViewSet):
     def get_urlpatterns(self):
         return super().get_urlpatterns() + [
             path("pdf/<str:pk>/", self.construct_view(CreditNotePdfView), name="pdf"),
+            *einvoice_urlpatterns(self),
         ]
 
 

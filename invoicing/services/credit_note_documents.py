@@ -1,24 +1,13 @@
 """Credit notes as documents: the data ``pdf.credit_note`` renders, and the PDF bytes."""
 
 from django.utils import timezone
-from django.utils.translation import pgettext
 
 from ..core.totals import line_total
 from ..models import BillingSettings, InvoiceEmailTemplatePage
 from ..pdf.credit_note import CreditNoteDocument, render_credit_note_pdf
 from ..pdf.document import Branding, DocumentLine, Party, TaxRow
-from .credit_notes import credit_note_totals
+from .credit_note_lines import credit_note_totals, settlement_rows
 from .documents import seller_party
-
-
-def settlement_rows(note):
-    """How the credit note's total was settled, as (label, amount) rows, leaving out empty ones."""
-    rows = (
-        (pgettext("pdf", "Taken off the invoice's balance"), note.applied_to_invoice),
-        (pgettext("pdf", "Added to your account credit"), note.credited),
-        (pgettext("pdf", "Refunded to your card"), note.refunded),
-    )
-    return tuple((label, amount) for label, amount in rows if amount)
 
 
 def credit_note_document(note):

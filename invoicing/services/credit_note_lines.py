@@ -1,12 +1,14 @@
 """What a credit note credits and its totals: lines of the invoice (at most what each has left
 uncredited) or free amounts, under the invoice's tax treatment, prices-include-tax and rounding
-rule, with its discount code shared as on the invoice. ``services.credit_notes`` issues them."""
+rule, with its discount code shared as on the invoice; and how its money was settled.
+``services.credit_notes`` issues them."""
 
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Sum
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from ..core.exceptions import ValidationFailed
 from ..core.money import MoneyError, round_money, to_decimal
@@ -207,3 +209,13 @@ def wanted_lines(invoice, lines, credited_before):
         # The invoice's discount is shared over its lines, never over a free amount.
         raise ValidationFailed(_("Credit the invoice's lines and free amounts in separate credit notes."))
     return result
+
+
+def settlement_rows(note):
+    """How the credit note's total was settled, as (label, amount) rows, leaving out empty ones."""
+    rows = (
+        (pgettext("pdf", "Taken off the invoice's balance"), note.applied_to_invoice),
+        (pgettext("pdf", "Added to your account credit"), note.credited),
+        (pgettext("pdf", "Refunded to your card"), note.refunded),
+    )
+    return tuple((label, amount) for label, amount in rows if amount)

@@ -143,10 +143,7 @@ class Command(BaseCommand):
         return logo
 
     def ensure_invoices(self, site, spec, admin):
-        clients = [
-            Client.objects.get_or_create(site=site, email=email, defaults={"name": name, "billing_address": address})[0]
-            for name, email, address in spec["clients"]
-        ]
+        clients = [self.ensure_client(site, row) for row in spec["clients"]]
         today = timezone.localdate()
         invoices = [
             *demo.INVOICES,
@@ -168,6 +165,10 @@ class Command(BaseCommand):
             )
             self.bring_to(invoice, outcome, admin)
         return clients[ACCOUNT_CLIENT_INDEX]
+
+    def ensure_client(self, site, row):
+        fields = demo.client_fields(row)
+        return Client.objects.get_or_create(site=site, email=fields.pop("email"), defaults=fields)[0]
 
     def ensure_tax_and_codes(self, site, spec):
         """The website's tax catalogue and discount codes, and its clients' tax treatments (set
@@ -193,10 +194,7 @@ class Command(BaseCommand):
                 discount.full_clean()
                 discount.save()
         for index, (treatment, tax_id, reason) in spec["client_tax"].items():
-            name, email, address = spec["clients"][index]
-            client, _ = Client.objects.get_or_create(
-                site=site, email=email, defaults={"name": name, "billing_address": address}
-            )
+            client = self.ensure_client(site, spec["clients"][index])
             client.tax_id, client.tax_treatment, client.tax_exemption_reason = clean_client_tax(
                 tax_id=tax_id, treatment=treatment, exemption_reason=reason
             )
