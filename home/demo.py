@@ -142,6 +142,7 @@ GLOBEX = {
         "city": "Cypress Creek",
         "country": "US",
         "tax_id": "12-3456789",
+        "legal_registration_id": "Delaware file no. 7654321",
         "default_currency": "USD",
         "number_prefix": "GLX",
         "number_format": "{prefix}{number:06}",

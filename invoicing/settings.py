@@ -14,6 +14,7 @@ from .core.addresses import compact_iban, validate_bic, validate_country_code, v
 from .core.money import CURRENCY_CHOICES, DECIMAL_PLACES, MAX_DIGITS
 from .core.number_format import validate_number_format, validate_number_prefix
 from .core.reminder_steps import REMINDER_STEPS, STEPS_BY_KEY
+from .core.tax import is_vat_id
 from .core.totals import PER_LINE, PER_TOTAL
 
 LOCALE_CHOICES = [
@@ -62,7 +63,11 @@ class BillingSettings(BaseSiteSetting):
     postal_code = models.CharField(_("postal code"), max_length=16, blank=True)
     city = models.CharField(_("town or city"), max_length=100, blank=True)
     country = models.CharField(
-        _("country"), max_length=2, blank=True, validators=[validate_country_code], help_text=_("ISO 3166 code, e.g. DE.")
+        _("country"),
+        max_length=2,
+        blank=True,
+        validators=[validate_country_code],
+        help_text=_("ISO 3166 code, e.g. DE."),
     )
     tax_id = models.CharField(_("tax id"), max_length=64, blank=True)
     legal_registration_id = models.CharField(
@@ -244,9 +249,7 @@ class BillingSettings(BaseSiteSetting):
             ],
             heading=_("Bank transfer"),
         ),
-        MultiFieldPanel(
-            [FieldPanel("einvoices_enabled"), FieldPanel("electronic_address")], heading=_("E-invoices")
-        ),
+        MultiFieldPanel([FieldPanel("einvoices_enabled"), FieldPanel("electronic_address")], heading=_("E-invoices")),
         MultiFieldPanel(
             [
                 FieldPanel("default_currency"),
@@ -313,8 +316,15 @@ class BillingSettings(BaseSiteSetting):
             )
 
     def einvoice_missing(self) -> list[str]:
-        """The names of the seller's details that e-invoices need and this website has left blank."""
-        return [str(self._meta.get_field(name).verbose_name) for name in self.EINVOICE_FIELDS if not getattr(self, name)]
+        """The names of the seller's details that e-invoices need and this website has left blank. A
+        seller is identified by its VAT id, else by its company registration (BR-CO-26)."""
+        missing = [self._meta.get_field(name).verbose_name for name in self.EINVOICE_FIELDS if not getattr(self, name)]
+        if self.tax_id and not is_vat_id(self.tax_id) and not self.legal_registration_id:
+            missing.append(
+                _("%(field)s (the tax id is no VAT id)")
+                % {"field": self._meta.get_field("legal_registration_id").verbose_name}
+            )
+        return [str(name) for name in missing]
 
     @property
     def payment_terms(self):

@@ -25,3 +25,11 @@ def normalise_vat_id(value: str) -> str:
         return vatin.validate(compact)
     except StdnumError as exc:
         raise ValueError(str(exc.message)) from exc
+
+
+def is_vat_id(value: str) -> bool:
+    try:
+        normalise_vat_id(value)
+    except ValueError:
+        return False
+    return True

@@ -14,7 +14,7 @@ from ..core.addresses import compact_iban, split_endpoint
 from ..core.exceptions import ValidationFailed
 from ..core.lifecycle import InvoiceStatus
 from ..core.money import format_money
-from ..core.tax import charges_tax, normalise_vat_id
+from ..core.tax import charges_tax, is_vat_id, normalise_vat_id
 from ..einvoice import cii, ubl
 from ..einvoice.document import (
     CREDIT_NOTE,
@@ -229,10 +229,7 @@ def credit_note_einvoice(note, *, billing=None) -> EInvoice:
 
 def _vat_id(value: str) -> str:
     """``value`` compact when it is a valid VAT id with its country prefix, else ""."""
-    try:
-        return normalise_vat_id(value) if value else ""
-    except ValueError:
-        return ""
+    return normalise_vat_id(value) if value and is_vat_id(value) else ""
 
 
 def _street_lines(text: str) -> tuple[str, ...]:
