@@ -240,3 +240,14 @@ def test_an_unknown_syntax_is_refused(site_a, seller):
     invoice = issued(site_a, TWO_RATES)
     with pytest.raises(EInvoiceUnavailable.__mro__[1], match="“cii” or “ubl”"):
         einvoice_xml(invoice, "pdf")
+
+
+def test_a_seller_without_a_vat_id_needs_its_company_registration(site_a, seller, en16931):
+    seller.tax_id, seller.legal_registration_id = "12-3456789", ""  # a US EIN: no VAT id
+    seller.save()
+    invoice = issued(site_a, TWO_RATES)
+    with pytest.raises(EInvoiceUnavailable, match=r"company registration \(the tax id is no VAT id\)"):
+        einvoice_xml(invoice)
+    seller.legal_registration_id = "Delaware file no. 7654321"
+    seller.save()
+    en16931.assert_valid(einvoice_xml(invoice), "cii")  # BR-CO-26: identified by its registration
