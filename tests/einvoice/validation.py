@@ -82,3 +82,38 @@ class Validator:
     def assert_valid(self, xml: bytes, syntax: str) -> None:
         fatal = self.fatal(xml, syntax)
         assert not fatal, "EN 16931 rules broken:\n" + "\n".join(map(str, fatal))
+
+
+def _syntax(xml: bytes) -> str:
+    return "ubl" if b"urn:oasis:names:specification:ubl:schema:xsd:" in xml[:2000] else "cii"
+
+
+def _xml_of(path: Path) -> bytes:
+    """The file's XML, or the ``factur-x.xml`` a Factur-X PDF carries."""
+    data = path.read_bytes()
+    if not data.startswith(b"%PDF"):
+        return data
+    from facturx import get_xml_from_pdf
+
+    _name, xml = get_xml_from_pdf(data, check_xsd=False)
+    if not xml:
+        raise SystemExit(f"{path} carries no Factur-X XML.")
+    return xml
+
+
+if __name__ == "__main__":
+    # Checking a file by hand: .venv/bin/python -m tests.einvoice.validation invoice.pdf|invoice.xml ...
+    import sys
+
+    broken = 0
+    validator = Validator(rules_directory())
+    for name in sys.argv[1:]:
+        xml = _xml_of(Path(name))
+        syntax = _syntax(xml)
+        failures = validator.failures(xml, syntax)
+        fatal = [failure for failure in failures if failure.flag == "fatal"]
+        broken += bool(fatal)
+        print(f"{name}: {syntax.upper()}, {len(fatal)} fatal, {len(failures) - len(fatal)} warnings")
+        for failure in failures:
+            print(f"  {failure}")
+    sys.exit(1 if broken else 0)
