@@ -5,9 +5,12 @@ Prints, in one run:
   again (caches warm: what a repeated download costs), and for a different invoice each time (new pay
   link, so a new QR code; new number, client and amounts);
 - WeasyPrint's median for the same invoice as HTML (logo and QR code as data URIs), and the ratio;
-- the wall time for 1,000 different invoices on 2 new worker processes, starting them included.
+- the wall time for 1,000 different invoices on 2 new worker processes, starting them included;
+- the Factur-X PDF: the same invoices with their CII XML written (``einvoice.cii.to_cii``) and attached,
+  the file made PDF/A-3, against the plain PDF and WeasyPrint.
 
-The issue's goals: a median of 3 ms or less per invoice, and 1,000 invoices in 5 s or less on 2 cores.
+The issues' goals: a median of 3 ms or less per invoice, and 1,000 invoices in 5 s or less on 2 cores;
+the Factur-X PDF in at most twice the plain PDF's time, and still at least 10 times faster than WeasyPrint.
 """
 
 import base64
@@ -21,6 +24,7 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -39,10 +43,13 @@ if not settings.configured:
 
 from bench.results import Row  # noqa: E402
 from invoicing.core.money import format_money, round_money  # noqa: E402
+from invoicing.einvoice import document as en16931  # noqa: E402
+from invoicing.einvoice.cii import to_cii  # noqa: E402
 from invoicing.pdf.document import Branding, DocumentLine, InvoiceDocument, Party, TaxRow  # noqa: E402
 
 RUNS, WARM_UP = 40, 10
 GOAL_MS, GOAL_BATCH_S = 3, 5
+GOAL_FACTUR_X_RATIO, GOAL_FACTUR_X_SPEED_UP = 2, 10  # at most 2x the plain PDF, at least 10x WeasyPrint
 # Fewer runs of WeasyPrint (30 before make bench ran every benchmark): at ~0.1-0.5 s each, 15 give a
 # steady median and keep make bench within 10 minutes on 2 cores.
 WEASYPRINT_RUNS, WEASYPRINT_WARM_UP = 15, 2
@@ -99,6 +106,65 @@ def make_invoice(serial: int, logo: Path) -> InvoiceDocument:
         payment_instructions="Bank transfer to IBAN DE89 3704 0044 0532 0130 00\nBIC COBADEFFXXX",
         branding=Branding(brand_color="#0f766e", logo_path=str(logo), footer="ACME Consulting GmbH · Berlin"),
     )
+
+
+def make_einvoice(document: InvoiceDocument) -> en16931.EInvoice:
+    """The bench invoice in EN 16931's model, by hand, as ``services/einvoices.py`` makes it from an
+    invoice: German seller, American buyer, standard-rated lines, paid by SEPA transfer."""
+    seller = en16931.TradeParty(
+        document.seller.name,
+        en16931.Address("DE", ("Hauptstraße 5",), "Berlin", "10115"),
+        vat_id=document.seller.tax_id,
+        email=document.seller.email,
+    )
+    buyer = en16931.TradeParty(document.client.name, en16931.Address("US", (document.client.address.split("\n")[0],)))
+    lines = tuple(
+        en16931.Line(
+            str(n), line.description, line.quantity, line.unit_price, line.total, en16931.STANDARD, line.tax_rate
+        )
+        for n, line in enumerate(document.lines, start=1)
+    )
+    breakdown = tuple(en16931.VatBreakdown(en16931.STANDARD, tax.rate, tax.base, tax.tax) for tax in document.taxes)
+    tax_total = sum((tax.tax for tax in document.taxes), Decimal(0))
+    totals = en16931.Totals(
+        document.subtotal, Decimal(0), document.subtotal, tax_total, document.total, Decimal(0), document.total
+    )
+    transfer = en16931.PaymentMeans(en16931.SEPA_CREDIT_TRANSFER, iban="DE89370400440532013000", bic="COBADEFFXXX")
+    return en16931.EInvoice(
+        number=document.number,
+        type_code=en16931.INVOICE,
+        issue_date=document.issued_on,
+        currency=document.currency,
+        seller=seller,
+        buyer=buyer,
+        lines=lines,
+        vat_breakdown=breakdown,
+        totals=totals,
+        due_date=document.due_on,
+        payment_means=(transfer,),
+        remittance_information=document.number,
+    )
+
+
+def render_factur_x(document: InvoiceDocument) -> bytes:
+    """What a Factur-X download costs: the XML written from the invoice's data, then the PDF carrying it."""
+    from invoicing.pdf.render import render_pdf
+
+    return render_pdf(replace(document, factur_x=to_cii(make_einvoice(document))))
+
+
+def paired_medians_ms(*renders) -> list[float]:
+    """The median of each (render, documents), the renders taking turns document by document: their
+    ratio holds on a machine whose load changes during the run, where two runs one after the other
+    can differ by more than what is measured. Give each render documents of its own where a first
+    render would warm the caches for the other (a new pay link's QR code)."""
+    times = [[] for _ in renders]
+    for documents in zip(*(documents for _render, documents in renders), strict=True):
+        for (render, _documents), document, runs in zip(renders, documents, times, strict=True):
+            start = time.perf_counter()
+            render(document)
+            runs.append(time.perf_counter() - start)
+    return [statistics.median(runs) * 1000 for runs in times]
 
 
 def median_ms(render, documents) -> float:
@@ -207,6 +273,16 @@ def run() -> list[Row]:
             render_pdf(same)
         ours_same = median_ms(render_pdf, [same] * RUNS)
         ours_different = median_ms(render_pdf, [make_invoice(serial, logo) for serial in range(1, RUNS + 1)])
+        factur_x_pdf = render_factur_x(same)
+        assert PdfReader(io.BytesIO(factur_x_pdf)).attachments["factur-x.xml"] == [to_cii(make_einvoice(same))]
+        for _ in range(WARM_UP):
+            render_factur_x(same)
+        xml_ms = median_ms(lambda document: to_cii(make_einvoice(document)), [same] * RUNS)
+        factur_x_same, plain_same = paired_medians_ms((render_factur_x, [same] * RUNS), (render_pdf, [same] * RUNS))
+        factur_x_different, plain_different = paired_medians_ms(
+            (render_factur_x, [make_invoice(serial, logo) for serial in range(100, 100 + RUNS)]),
+            (render_pdf, [make_invoice(serial, logo) for serial in range(200, 200 + RUNS)]),
+        )
 
         from weasyprint import HTML
         from weasyprint import __version__ as weasyprint_version
@@ -232,6 +308,20 @@ def run() -> list[Row]:
         (f"ours, a different invoice each run, median of {RUNS}", f"{ours_different:.2f} ms"),
         (f"WeasyPrint {weasyprint_version}, equivalent HTML, median of {WEASYPRINT_RUNS}", f"{weasy:.2f} ms"),
         ("ratio WeasyPrint / ours", ratio),
+        (f"the CII XML alone (EInvoice by hand, to_cii), median of {RUNS}", f"{xml_ms:.2f} ms"),
+        (
+            f"Factur-X PDF (XML + PDF/A-3), the same invoice, median of {RUNS}",
+            f"{factur_x_same:.2f} ms (the plain PDF in turn with it: {plain_same:.2f} ms)",
+        ),
+        (
+            f"Factur-X PDF, a different invoice each run, median of {RUNS}",
+            f"{factur_x_different:.2f} ms (the plain PDF in turn with it: {plain_different:.2f} ms)",
+        ),
+        (
+            "ratio Factur-X / plain PDF; WeasyPrint / Factur-X",
+            f"{factur_x_same / plain_same:.2f}x, {factur_x_different / plain_different:.2f}x (different); "
+            f"{weasy / factur_x_same:.1f}x",
+        ),
     ]
     for start_method, (wall, cpu) in batches.items():
         label = f"{BATCH:,} different invoices, {WORKERS} {start_method}ed worker processes"
@@ -251,6 +341,13 @@ def run() -> list[Row]:
         f"  goals: median <= {GOAL_MS} ms {verdict} (same invoice; {ours_different:.2f} ms for different ones), "
         f"{BATCH:,} in <= {GOAL_BATCH_S} s {batch_verdicts}"
     )
+    factur_x_ratio, speed_up = factur_x_same / plain_same, weasy / factur_x_same
+    print(
+        f"  goals: Factur-X <= {GOAL_FACTUR_X_RATIO}x the plain PDF "
+        f"{'met' if factur_x_ratio <= GOAL_FACTUR_X_RATIO else 'MISSED'} ({factur_x_ratio:.2f}x), "
+        f">= {GOAL_FACTUR_X_SPEED_UP}x faster than WeasyPrint "
+        f"{'met' if speed_up >= GOAL_FACTUR_X_SPEED_UP else 'MISSED'} ({speed_up:.1f}x)"
+    )
 
     reference = f"WeasyPrint {weasyprint_version}, the same invoice as HTML, median of {WEASYPRINT_RUNS}"
     rows = [
@@ -269,6 +366,29 @@ def run() -> list[Row]:
             reference=weasy,
             ratio=Row.ratio_of(ours_different, weasy),
             notes="new number, client, amounts and pay link (so a new QR code) each time",
+        ),
+    ]
+    rows += [
+        Row(
+            operation=f"Factur-X PDF (CII XML written and attached, PDF/A-3), the same invoice, median of {RUNS}",
+            ours=factur_x_same,
+            reference=plain_same,
+            ratio=factur_x_ratio,
+            goal=f"<= {GOAL_FACTUR_X_RATIO}x the plain PDF",
+            met=factur_x_ratio <= GOAL_FACTUR_X_RATIO,
+            notes=(
+                f"reference: the plain PDF, rendered in turn with it; the XML alone {xml_ms:.2f} ms; "
+                f"different invoices {factur_x_different:.2f} ms against {plain_different:.2f} ms"
+            ),
+        ),
+        Row(
+            operation=f"Factur-X PDF against WeasyPrint's plain PDF, median of {RUNS}",
+            ours=factur_x_same,
+            reference=weasy,
+            ratio=Row.ratio_of(factur_x_same, weasy),
+            goal=f">= {GOAL_FACTUR_X_SPEED_UP}x faster than WeasyPrint",
+            met=speed_up >= GOAL_FACTUR_X_SPEED_UP,
+            notes=f"reference: {reference}; {speed_up:.0f}x faster",
         ),
     ]
     for start_method, (wall, cpu) in batches.items():

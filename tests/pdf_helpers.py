@@ -9,9 +9,11 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
+from PIL import Image
 from pypdf import PdfReader
 
 from invoicing.core.money import round_money
+from invoicing.pdf import bank_qr
 from invoicing.pdf.document import Branding, DocumentLine, InvoiceDocument, Party, ReceiptPayment, TaxRow
 
 SELLER = Party(
@@ -132,3 +134,35 @@ def tool(name: str) -> str:
     if path is None:
         raise RuntimeError(f"{name} is not installed: run `make system-packages` (as root, with apt).")
     return path
+
+
+# -- QR codes read back from a rendered page (zbarimg) ------------------------------------------------
+
+QR_DPI = 300
+PIXELS_PER_POINT = QR_DPI / 72
+
+
+def decode(png: Image.Image) -> list[bytes]:
+    """zbarimg's symbols as raw bytes: without -Sbinary it guesses a legacy charset for UTF-8 text."""
+    buffer = io.BytesIO()
+    png.save(buffer, format="PNG")
+    result = subprocess.run(
+        [tool("zbarimg"), "--raw", "-q", "-Sbinary", "-"], input=buffer.getvalue(), capture_output=True
+    )
+    return [result.stdout.rstrip(b"\n")] if result.stdout else []
+
+
+def page_image(pdf: bytes, page: int) -> Image.Image:
+    return Image.open(io.BytesIO(render_png(pdf, page=page, dpi=QR_DPI)))
+
+
+def columns(image: Image.Image, left: float, right: float) -> Image.Image:
+    """The strip of the page between two x positions in points: one QR code, where two sit side by side."""
+    return image.crop((int(left * PIXELS_PER_POINT), 0, int(right * PIXELS_PER_POINT), image.height))
+
+
+def epc_fields(pdf: bytes) -> list[str]:
+    """The EPC code's lines, decoded from its strip left of the pay link's code (A4: right edge 553 pt)."""
+    right = 595.28 - 42 - bank_qr.QR_SIZE - bank_qr.QR_GAP
+    (payload,) = decode(columns(page_image(pdf, 1), right - bank_qr.QR_SIZE - 12, right + 12))
+    return payload.decode().split("\n")

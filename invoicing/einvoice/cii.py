@@ -14,9 +14,6 @@ from lxml import etree
 
 from .document import UNIT, Address, EInvoice, Line, TradeParty
 
-FACTURX_FILENAME = "factur-x.xml"  # the name Factur-X requires for the embedded file
-CONFORMANCE_LEVEL = "EN 16931"  # the profile named in the PDF's XMP metadata
-
 GUIDELINE = "urn:cen.eu:en16931:2017"  # the Factur-X EN 16931 / ZUGFeRD COMFORT profile id
 VAT = "VAT"
 DATE_FORMAT = "102"  # UNTDID 2379: CCYYMMDD

@@ -13,6 +13,7 @@ from django.utils.translation import pgettext
 from . import words
 from .canvas import BLACK, Pen
 from .document import InvoiceDocument
+from .facturx import embed_factur_x
 from .layout import Block
 from .render import _DocumentLayout, draw_document
 
@@ -36,6 +37,8 @@ def render_credit_note_pdf(document: CreditNoteDocument) -> bytes:
         words.set_metadata(canvas, document)
         canvas.setTitle(credit_note_title(document))
         _CreditNoteLayout(document, pen, *page_size).draw()
+        if document.factur_x:  # its XML is a credit note (type code 381); the XMP still says INVOICE
+            embed_factur_x(canvas, document.factur_x, document.created_at)
 
     return draw_document(document, draw)
 

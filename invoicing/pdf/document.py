@@ -74,6 +74,32 @@ class ReceiptPayment:
 
 
 @dataclass(frozen=True)
+class PostalAddress:
+    lines: tuple[str, ...] = ()  # street and house number first
+    postal_code: str = ""
+    city: str = ""
+    country: str = ""  # ISO 3166-1 alpha-2
+
+
+@dataclass(frozen=True)
+class BankTransfer:
+    """What a bank-transfer QR code asks the payer's bank to do: pay ``amount`` to ``iban``, quoting
+    ``reference``. ``kind`` is "epc" (the EPC QR code, euros only) or "swiss" (the Swiss QR-bill,
+    CHF or EUR, which needs the creditor's address)."""
+
+    kind: str
+    creditor_name: str
+    iban: str
+    amount: Decimal
+    currency: str
+    reference: str  # the invoice number
+    bic: str = ""
+    creditor_address: PostalAddress = field(default_factory=PostalAddress)
+    debtor_name: str = ""  # the Swiss payment part prints the payer when its address is complete
+    debtor_address: PostalAddress = field(default_factory=PostalAddress)
+
+
+@dataclass(frozen=True)
 class InvoiceDocument:
     number: str  # empty for a draft
     title: str
@@ -112,3 +138,7 @@ class InvoiceDocument:
     early_discount_taken: Decimal = Decimal(0)
     early_payment: EarlyPayment | None = None
     instalments: tuple[InstalmentRow, ...] = ()
+    # The invoice as Factur-X CII XML: the PDF becomes a PDF/A-3 file that carries it as factur-x.xml.
+    factur_x: bytes | None = None
+    # Printed as a QR code for the payer's banking app while an amount is due.
+    bank_transfer: BankTransfer | None = None

@@ -4,6 +4,8 @@ The renderer sees only the document (``document.py``), never a model or a reques
 through Django's translation functions, in the document's locale. It lays out every
 page before drawing any (``layout``), then draws with ``canvas.Pen`` onto a reportlab canvas.
 The same document always gives the same bytes: the PDF's dates come from ``document.created_at``.
+A document that carries its CII XML (``factur_x``) becomes a Factur-X PDF/A-3 file (``facturx.py``);
+the "How to pay" section, its bank-transfer QR code and the Swiss QR-bill are ``bank_qr.py``'s.
 """
 
 import io
@@ -16,8 +18,10 @@ from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.pdfgen.canvas import Canvas
 
 from . import words
+from .bank_qr import draw_payment_part, payment_blocks, swiss_payment_part
 from .canvas import BLACK, WHITE, Pen, load_logo, rgb
 from .document import InvoiceDocument, Party
+from .facturx import embed_factur_x
 from .fonts import typeface
 from .layout import Block, paginate, wrap
 from .summary import summary_blocks
@@ -33,7 +37,6 @@ HEADING_HEIGHT = 18
 # The first page's header holds both parties; an address longer than this is cut so the body keeps room.
 MAX_PARTY_LINES = 14
 CONTINUED_HEADER_HEIGHT = 34
-QR_SIZE = 84
 GREY, RULE = "0.42 0.44 0.47", "0.84 0.85 0.87"
 STAMP_COLOURS = {"paid": "#15803d", "void": "#b91c1c", "uncollectible": "#b45309"}
 STAMP_WORDS = {
@@ -70,6 +73,8 @@ def render_pdf(document: InvoiceDocument) -> bytes:
     def draw(canvas, pen, page_size):
         words.set_metadata(canvas, document)
         _DocumentLayout(document, pen, *page_size).draw()
+        if document.factur_x:
+            embed_factur_x(canvas, document.factur_x, document.created_at)
 
     return draw_document(document, draw)
 
@@ -127,6 +132,8 @@ class _DocumentLayout:
         first_top = self.page_height - TOP - header_height
         later_top = self.page_height - TOP - CONTINUED_HEADER_HEIGHT
         pages = paginate(body, first_top - bottom, later_top - bottom, HEADING_HEIGHT)
+        qr_bill = swiss_payment_part(self.document)
+        page_count = len(pages) + (qr_bill is not None)
         canvas = self.pen.canvas
         for number, blocks in enumerate(pages, start=1):
             if self.document.stamp == "draft":
@@ -146,7 +153,13 @@ class _DocumentLayout:
                     headed = True
                 block.draw(y)
                 y -= block.height
-            self.draw_footer(number, len(pages))
+            self.draw_footer(number, page_count)
+            canvas.showPage()
+        if qr_bill is not None:
+            # A page of its own, whose foot is the QR-bill: the place the Swiss style guide gives it.
+            self.pen.fill_rect(0, self.page_height - 6, self.page_width, 6, self.brand)
+            self.draw_continued_header()
+            draw_payment_part(self, qr_bill)
             canvas.showPage()
 
     # -- headers --------------------------------------------------------------------------------------
@@ -285,7 +298,7 @@ class _DocumentLayout:
         for line in document.lines:
             blocks += self.line_blocks(line)
         blocks += summary_blocks(self)
-        blocks += self.payment_blocks()
+        blocks += payment_blocks(self)
         return blocks
 
     def line_blocks(self, line) -> list[Block]:
@@ -314,39 +327,6 @@ class _DocumentLayout:
 
         return draw
 
-    def payment_blocks(self) -> list[Block]:
-        document = self.document
-        pay_url = document.pay_url if document.amount_due > 0 or document.receipt is None else None
-        text_width = self.width - (QR_SIZE + 24 if pay_url else 0)
-        instructions = document.payment_instructions
-        lines = wrap(instructions, self.regular, 8.5, text_width) if instructions else []
-        if pay_url:
-            lines += ["", pgettext("pdf", "Pay online:"), *wrap(pay_url, self.regular, 8.5, text_width)]
-        if not lines:
-            return []
-        leading = 11.5
-        # The first block holds the heading and as many lines as fit beside the QR code; the others flow.
-        first = lines[: int((QR_SIZE - 6) // leading)]
-
-        def draw_first(top: float) -> None:
-            pen = self.pen
-            pen.text(self.left, top - 22, pgettext("pdf", "How to pay"), self.bold, 9.5, self.brand)
-            for index, line in enumerate(first):
-                pen.text(self.left, top - 36 - index * leading, line, self.regular, 8.5)
-            if pay_url:
-                pen.qr(pay_url, self.right - QR_SIZE, top - 14 - QR_SIZE, QR_SIZE)
-                pen.text_centred(
-                    self.right - QR_SIZE / 2, top - 29 - QR_SIZE, pgettext("pdf", "Scan to pay"), self.regular, 7, GREY
-                )
-
-        height = max(36 + len(first) * leading, 36 + QR_SIZE if pay_url else 0)
-        blocks = [Block(height, draw_first)]
-        for line in lines[len(first) :]:
-            blocks.append(
-                Block(leading, lambda top, line=line: self.pen.text(self.left, top - 8.5, line, self.regular, 8.5))
-            )
-        return blocks
-
     def receipt_blocks(self) -> list[Block]:
         document, receipt = self.document, self.document.receipt
         payment = [
@@ -367,7 +347,7 @@ class _DocumentLayout:
         for heading, rows in ((pgettext("pdf", "Payment received"), payment), (pgettext("pdf", "Balance"), balance)):
             blocks += [self.spacer(8), *self.text_blocks(heading, self.bold, 9.5, 16, self.brand)]
             blocks += [self.label_row(label, value) for label, value in rows if value]
-        return blocks + self.payment_blocks()
+        return blocks + payment_blocks(self)
 
     def label_row(self, label: str, value: str) -> Block:
         def draw(top: float) -> None:

@@ -7,7 +7,8 @@ from ..models import BillingSettings, InvoiceEmailTemplatePage
 from ..pdf.credit_note import CreditNoteDocument, render_credit_note_pdf
 from ..pdf.document import Branding, DocumentLine, Party, TaxRow
 from .credit_note_lines import credit_note_totals, settlement_rows
-from .documents import seller_party
+from .documents import factur_x, seller_party
+from .einvoices import credit_note_einvoice
 
 
 def credit_note_document(note):
@@ -49,6 +50,7 @@ def credit_note_document(note):
         invoice_number=invoice.number,
         reason=note.reason,
         settlement=settlement_rows(note),
+        factur_x=factur_x(billing, lambda: credit_note_einvoice(note, billing=billing), note.number),
     )
 
 

@@ -1,14 +1,17 @@
 """Invoices and payments as documents: the data ``pdf.render`` renders, and the PDF bytes."""
 
+import logging
 from dataclasses import replace
 from decimal import Decimal
 
-from ..core.lifecycle import InvoiceStatus
+from ..core.lifecycle import COLLECTIBLE_STATES, InvoiceStatus
 from ..core.tax import charges_tax
 from ..core.totals import line_total
+from ..einvoice.cii import to_cii
 from ..models import BillingSettings, InvoiceEmailTemplatePage
 from ..pdf import render as pdf
 from ..pdf.document import (
+    BankTransfer,
     Branding,
     DiscountRow,
     DocumentLine,
@@ -16,11 +19,15 @@ from ..pdf.document import (
     InstalmentRow,
     InvoiceDocument,
     Party,
+    PostalAddress,
     ReceiptPayment,
     TaxRow,
 )
 from .amounts_due import early_price, instalment_states
+from .einvoices import EInvoiceUnavailable, invoice_einvoice
 from .tax import invoice_tax_summary
+
+logger = logging.getLogger(__name__)
 
 STAMPS = {
     InvoiceStatus.DRAFT: ("draft", None),
@@ -107,6 +114,60 @@ def invoice_document(invoice, *, pay_url=None, receipt=None):
         early_discount_taken=invoice.early_discount_taken,
         early_payment=None if receipt else _early_payment(invoice),
         instalments=() if receipt else _instalments(invoice),
+        factur_x=None
+        if receipt or invoice.status == InvoiceStatus.DRAFT
+        else factur_x(billing, lambda: invoice_einvoice(invoice, billing=billing, lines=lines), invoice.number),
+        bank_transfer=None if receipt else bank_transfer(invoice, billing),
+    )
+
+
+def factur_x(billing, build, number):
+    """The CII XML a PDF carries where the website makes e-invoices: ``build()`` gives the
+    ``EInvoice``. One that cannot be made leaves the PDF plain, and says why in the log; the admin's
+    and the API's XML downloads say it to people, as the system checks do for the website's
+    missing details."""
+    if not billing.einvoices_enabled:
+        return None
+    try:
+        return to_cii(build())
+    except EInvoiceUnavailable as exc:
+        logger.warning("The PDF of %s goes without its e-invoice: %s", number, exc)
+        return None
+
+
+def bank_transfer(invoice, billing):
+    """The transfer a QR code asks for where the website is paid by transfer: the open balance to its
+    IBAN, quoting the invoice's number. The EPC QR code for euros; the Swiss QR-bill, where the
+    website turned it on, for francs and euros."""
+    if not billing.iban or invoice.status not in COLLECTIBLE_STATES or invoice.amount_due <= 0:
+        return None
+    if billing.swiss_qr_bill and invoice.currency in ("CHF", "EUR"):
+        kind = "swiss"
+    elif billing.epc_qr_code and invoice.currency == "EUR":
+        kind = "epc"
+    else:
+        return None
+    return BankTransfer(
+        kind=kind,
+        creditor_name=billing.legal_name or invoice.site.site_name,
+        iban=billing.iban,
+        bic=billing.bic,
+        amount=invoice.amount_due,
+        currency=invoice.currency,
+        reference=invoice.number,
+        creditor_address=PostalAddress(
+            lines=tuple(billing.address.splitlines()),
+            postal_code=billing.postal_code,
+            city=billing.city,
+            country=billing.country,
+        ),
+        debtor_name=invoice.billing_name,
+        debtor_address=PostalAddress(
+            lines=tuple(invoice.billing_address.splitlines()),
+            postal_code=invoice.billing_postal_code,
+            city=invoice.billing_city,
+            country=invoice.billing_country,
+        ),
     )
 
 
