@@ -8,10 +8,12 @@ from django.conf import settings
 from django.core import checks
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError
+from django.db.models import Q
 from wagtail.models import Site
 
 from . import INVOICING_APPS
 from .conf import LOCALSTRIPE_WEBHOOK_SECRET, invoicing_settings
+from .core.addresses import compact_iban
 from .core.number_format import NUMBER_CHARS, validate_number_format, validate_number_prefix
 from .models import BillingAccountPage, Invoice, PayPage
 from .services.bulk import exports_storage
@@ -25,6 +27,8 @@ NON_DELIVERING_EMAIL_BACKENDS = {
     "django.core.mail.backends.dummy.EmailBackend",
 }
 NUMBERING_VALIDATORS = (("number_prefix", validate_number_prefix), ("number_format", validate_number_format))
+# The IBAN countries of a Swiss QR-bill (SIX's implementation guidelines).
+QR_BILL_COUNTRIES = ("CH", "LI")
 # Caches that each process keeps to itself.
 PER_PROCESS_CACHES = {
     "django.core.cache.backends.locmem.LocMemCache",
@@ -199,6 +203,42 @@ def check_client_pages(app_configs=None, **kwargs):
 
 def _has_live(page_model, site):
     return page_model.objects.live().descendant_of(site.root_page, inclusive=True).exists()
+
+
+@checks.register()
+def check_einvoice_settings(app_configs=None, **kwargs):
+    """The settings form refuses these, but rows written another way (a shell, an import, a data
+    migration) are not checked: e-invoices on without the seller's legal details make every
+    e-invoice download of the website fail, and a Swiss QR-bill cannot carry a foreign IBAN."""
+    try:
+        rows = list(
+            BillingSettings.objects.filter(Q(einvoices_enabled=True) | Q(swiss_qr_bill=True)).select_related("site")
+        )
+    except DatabaseError:  # not migrated yet: nothing to check
+        return []
+    warnings = []
+    for billing in rows:
+        hostname = billing.site.hostname
+        if billing.einvoices_enabled and (missing := billing.einvoice_missing()):
+            warnings.append(
+                checks.Warning(
+                    f"The website {hostname} has e-invoices on, but its billing settings lack what they need: "
+                    f"{', '.join(str(name) for name in missing)}.",
+                    hint=f"Fill them in under Settings → Billing of {hostname}, or turn e-invoices off there.",
+                    id="invoicing.W006",
+                )
+            )
+        if billing.swiss_qr_bill and (country := compact_iban(billing.iban)[:2]) not in QR_BILL_COUNTRIES:
+            iban = f"an IBAN from {country}" if country else "no IBAN"
+            warnings.append(
+                checks.Warning(
+                    f"The website {hostname} has the Swiss QR-bill on, with {iban}: a QR-bill needs a Swiss or "
+                    "Liechtenstein one.",
+                    hint=f"Give a CH… or LI… IBAN under Settings → Billing of {hostname}, or turn the QR-bill off.",
+                    id="invoicing.W007",
+                )
+            )
+    return warnings
 
 
 @checks.register(checks.Tags.security)

@@ -20,6 +20,7 @@ from ..services.amounts_due import instalment_states
 from ..services.reminder_schedule import reminder_outlook
 from .actions import available_actions
 from .credit_notes import credit_notes_of
+from .einvoices import einvoice_buttons
 from .schedules import describe_period, schedule_url
 
 # Actions shown as header buttons; the rest go to the header's "more" menu.
@@ -83,7 +84,7 @@ class InvoiceInspectView(InspectView):
             Button(action.label, action.url, icon_name=action.icon, priority=10 + position)
             for position, action in enumerate(self.actions[HEADER_ACTIONS:])
         ]
-        return more + super().header_more_buttons
+        return more + einvoice_buttons(self.object) + super().header_more_buttons
 
     def get_edit_url(self):
         # An issued invoice is read-only: no "Edit" in the header or the breadcrumbs.

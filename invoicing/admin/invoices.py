@@ -26,6 +26,7 @@ from ..services.outbox import issue_and_send_invoice
 from .access import SiteScopedViewSetMixin
 from .actions import action_urlpatterns
 from .columns import EmailStatusColumn, InvoiceNumberColumn, InvoiceStatusColumn, MoneyColumn
+from .einvoices import einvoice_urlpatterns
 from .filters import InvoiceFilterSet
 from .forms import InvoiceForm, ServiceErrorsOnFormMixin, TaxedLinesPanel
 from .inspect import InvoiceInspectView
@@ -265,4 +266,4 @@ class InvoiceViewSet(SiteScopedViewSetMixin, SnippetViewSet):
         )
 
     def get_urlpatterns(self):
-        return super().get_urlpatterns() + action_urlpatterns(self)
+        return super().get_urlpatterns() + action_urlpatterns(self) + einvoice_urlpatterns(self)

@@ -56,9 +56,14 @@ class ClientSerializer(serializers.ModelSerializer):
             "name",
             "email",
             "billing_address",
+            "postal_code",
+            "city",
+            "country",
             "tax_id",
             "tax_treatment",
             "tax_exemption_reason",
+            "buyer_reference",
+            "electronic_address",
             "created_at",
         ]
         read_only_fields = ["id", "created_at"]

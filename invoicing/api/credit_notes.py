@@ -158,7 +158,7 @@ class InvoiceCreditNotesViewSet(InvoiceViewSet):
 class CreditNotePermission(HasInvoicePermission):
     """Reading a credit note needs the invoice view permission; issuing one is the invoice action's."""
 
-    ACTIONS = {"retrieve": "view", "pdf": "view", "list_credit_notes": "view"}
+    ACTIONS = {"retrieve": "view", "pdf": "view", "einvoice": "view", "list_credit_notes": "view"}
 
     def has_permission(self, request, view):
         user = request.user

@@ -20,6 +20,7 @@ STATUS_BY_CODE = {
     "payment_link_unusable": status.HTTP_410_GONE,
     "email_refused": status.HTTP_409_CONFLICT,
     "provider_unavailable": status.HTTP_503_SERVICE_UNAVAILABLE,
+    "einvoice_unavailable": status.HTTP_409_CONFLICT,
 }
 
 # Codes for DRF's own errors, so that clients never have to parse a message.

@@ -13,7 +13,7 @@ from wagtail.models import Site
 
 from ..core.exceptions import ValidationFailed
 from ..core.money import CURRENCY_CHOICES
-from ..models import Client, InvoiceTemplate
+from ..models import Client, Invoice, InvoiceTemplate
 from ..models.access import billing_sites, scope_to_user
 from ..services.tax import active_rates, default_rate, resolve_line_tax
 from ..services.templates import template_fields
@@ -34,6 +34,12 @@ class InvoiceWriteSerializer(serializers.Serializer):
     allow_partial_payments = serializers.BooleanField(required=False)
     prices_include_tax = serializers.BooleanField(
         required=False, help_text=_("Unit prices include tax. Default: as the website's default tax rate says.")
+    )
+    buyer_reference = serializers.CharField(
+        max_length=100,
+        allow_blank=True,
+        required=False,
+        help_text=Invoice._meta.get_field("buyer_reference").help_text,
     )
     lines = LineSerializer(many=True, allow_empty=False, max_length=MAX_LINES)
     issue = serializers.BooleanField(default=False, write_only=True, help_text=_("Issue it: number and pay link."))
@@ -136,6 +142,7 @@ def draft_as_input(invoice):
         "due_date": invoice.due_date.isoformat() if invoice.due_date else None,
         "allow_partial_payments": invoice.allow_partial_payments,
         "prices_include_tax": invoice.prices_include_tax,
+        "buyer_reference": invoice.buyer_reference,
         "lines": [
             {
                 "description": line.description,

@@ -16,6 +16,7 @@ ACTION_PERMISSIONS = {
     "partial_update": "change",
     "destroy": "delete",
     "remove_plan": ACTIONS["set_plan"].permission,
+    "einvoice": ACTIONS["pdf"].permission,  # the PDF's data, in XML
     **{
         name: ACTIONS[name].permission
         for name in (

@@ -190,6 +190,7 @@ class InvoiceSerializer(serializers.ModelSerializer):
             "next_due_date",
             "allow_partial_payments",
             "prices_include_tax",
+            "buyer_reference",
             "tax_treatment",
             "is_paid",
             "is_overdue",

@@ -6,6 +6,7 @@ from rest_framework.routers import SimpleRouter
 from .clients import ClientViewSet
 from .credit_notes import CreditNoteViewSet, InvoiceCreditNotesViewSet
 from .discounts import InvoiceDiscountViewSet
+from .einvoices import CreditNoteEInvoiceViewSet, InvoiceEInvoiceViewSet
 from .plans import InvoicePlanViewSet
 from .public import PayLinkView
 from .schema import DocsView, SchemaView
@@ -34,6 +35,11 @@ urlpatterns = [
         name="invoicing-api-invoice-credit-notes",
     ),
     path(
+        "order-payments/invoices/<str:pk>/einvoice/",
+        InvoiceEInvoiceViewSet.as_view({"get": "einvoice"}),
+        name="invoicing-api-invoice-einvoice",
+    ),
+    path(
         "order-payments/credit-notes/<str:pk>/",
         CreditNoteViewSet.as_view({"get": "retrieve"}),
         name="invoicing-api-credit-note",
@@ -42,6 +48,11 @@ urlpatterns = [
         "order-payments/credit-notes/<str:pk>/pdf/",
         CreditNoteViewSet.as_view({"get": "pdf"}),
         name="invoicing-api-credit-note-pdf",
+    ),
+    path(
+        "order-payments/credit-notes/<str:pk>/einvoice/",
+        CreditNoteEInvoiceViewSet.as_view({"get": "einvoice"}),
+        name="invoicing-api-credit-note-einvoice",
     ),
     *router.urls,
     path("schema/", SchemaView.as_view(), name="invoicing-api-schema"),

@@ -2,14 +2,21 @@
 billing account, signed in. The card and credit views are the same for both; a flow tells them
 where the invoice, its receipt and the card's return are, and how the invoice page renders."""
 
-from django.utils import timezone
+from urllib.parse import urlencode
 
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from ..core.lifecycle import InvoiceStatus
 from ..services.amounts_due import amounts_due
 from ..services.checkout import minimum_partial_amount
 from ..services.pay_policy import pay_options
 from ..services.plans import plan_offers
 from ..services.saved_cards import active_card
 from .headers import stripe_js
+
+# The e-invoice downloads a client is offered, by syntax: CII first, as the Factur-X PDF carries it.
+EINVOICE_LABELS = {"cii": _("E-invoice (XML)"), "ubl": _("E-invoice (UBL, Peppol)")}
 
 
 def plan_context(invoice, flow, options, billing):
@@ -62,6 +69,7 @@ def invoice_context(invoice, flow, *, error="", notice="", retry_url=""):
         "error": error,
         "notice": notice,
         "retry_url": retry_url,
+        "einvoice_links": flow.einvoice_links(),
     }
 
 
@@ -101,6 +109,20 @@ class Flow:
     def card_return_url(self):
         """Absolute and on the Site's own host, as Stripe needs it."""
         return self.page.full_route_url(self.invoice.site, "card_return", self.key)
+
+    @property
+    def offers_einvoices(self):
+        # The website's cached settings: no query on the pay page.
+        return self.page.front.billing.einvoices_enabled and self.invoice.status != InvoiceStatus.DRAFT
+
+    def einvoice_links(self):
+        """(label, URL) of each e-invoice download the page offers; none where the website has them off."""
+        if not self.offers_einvoices:
+            return []
+        return [
+            (label, f"{self.url('invoice_einvoice')}?{urlencode({'syntax': syntax})}")
+            for syntax, label in EINVOICE_LABELS.items()
+        ]
 
     @property
     def latest_receipt_url(self):

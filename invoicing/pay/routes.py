@@ -17,5 +17,6 @@ urlpatterns = [
     path("invoice/<str:token>/plan/", views.choose_plan, name="choose_plan"),
     path("invoice/<str:token>/receipt/", views.receipt, name="receipt"),
     path("invoice/<str:token>/pdf/", views.invoice_pdf, name="invoice_pdf"),
+    path("invoice/<str:token>/einvoice/", views.invoice_einvoice, name="invoice_einvoice"),
     path("invoice/<str:token>/receipt/pdf/", views.receipt_pdf, name="receipt_pdf"),
 ]

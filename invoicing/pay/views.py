@@ -2,21 +2,26 @@
 credit, the receipt, the PDFs and the fresh-link form. Thin: the services decide everything.
 Each view gets the page first, as a routable page's method would."""
 
+import logging
+
 from django.http import Http404
 from django.shortcuts import redirect
+from django.utils.translation import gettext as _
 
 from ..core.exceptions import InvoicingError, PaymentLinkInvalid, PaymentLinkUnusable
 from ..core.lifecycle import InvoiceStatus
 from ..models import Payment
-from ..services import documents, plans
+from ..services import documents, einvoices, plans
 from ..services.outbox import send_fresh_link
 from ..services.pay_policy import refusal
 from ..services.payments import pay_with_credit
 from ..services.tokens import is_current_token, pay_link_url, resolve_payment_link
-from .flows import LinkFlow
+from .flows import EINVOICE_LABELS, LinkFlow
 from .forms import CreditPaymentForm, PlanChoiceForm
 from .guards import guarded, opens_invoice, render_unusable_link
 from .headers import download_response
+
+logger = logging.getLogger(__name__)
 
 
 def no_invoice(page, request):
@@ -103,6 +108,29 @@ def receipt(page, request, invoice, token):
 def invoice_pdf(page, request, invoice, token):
     content = documents.invoice_pdf(invoice, pay_url=pay_link_url(invoice.site, token))
     return download_response(content, documents.pdf_filename(invoice))
+
+
+def einvoice_download(flow):
+    """The invoice's e-invoice in the syntax its query asks for (CII by default), where its page
+    offers it, else a 404. One that cannot be made brings the client back to the invoice with a
+    message; the reason, written for the seller (a detail missing in the settings, an amount EN 16931
+    cannot carry), goes to the log."""
+    syntax = flow.request.GET.get("syntax", "cii")
+    if syntax not in EINVOICE_LABELS or not flow.offers_einvoices:
+        raise Http404
+    invoice = flow.invoice
+    try:
+        xml = einvoices.einvoice_xml(invoice, syntax)
+    except einvoices.EInvoiceUnavailable as error:
+        logger.warning("No e-invoice for invoice %s: %s", invoice.pk, error.message)
+        message = _("This invoice has no e-invoice at the moment; the PDF is the invoice. Please contact us for it.")
+        return flow.render_invoice(status=409, error=message)
+    return download_response(xml, einvoices.einvoice_filename(invoice, syntax), content_type="application/xml")
+
+
+@opens_invoice()
+def invoice_einvoice(page, request, invoice, token):
+    return einvoice_download(LinkFlow(page, request, invoice, token))
 
 
 @opens_invoice(receipt=True)

@@ -25,6 +25,7 @@ DRAFT_FIELDS = frozenset(
         "client",
         "title",
         "description",
+        "buyer_reference",
         "currency",
         "due_date",
         "allow_partial_payments",

@@ -79,6 +79,8 @@ def test_the_schema_documents_every_operation(client):
         (prefix + "{id}/credit-notes/", "post"),
         ("/api/v1/order-payments/credit-notes/{id}/", "get"),
         ("/api/v1/order-payments/credit-notes/{id}/pdf/", "get"),
+        (prefix + "{id}/einvoice/", "get"),
+        ("/api/v1/order-payments/credit-notes/{id}/einvoice/", "get"),
         (prefix + "pay/{token}/", "get"),
         (prefix + "pay/{token}/", "post"),
         ("/api/v1/order-payments/clients/", "get"),

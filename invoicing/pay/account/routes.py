@@ -12,6 +12,7 @@ urlpatterns = [
     path("invoices/download/", views.download_all, name="download_all"),
     path("invoices/<int:pk>/", views.invoice, name="invoice"),
     path("invoices/<int:pk>/pdf/", views.invoice_pdf, name="invoice_pdf"),
+    path("invoices/<int:pk>/einvoice/", views.invoice_einvoice, name="invoice_einvoice"),
     path("invoices/<int:pk>/card/", views.card_start, name="start_card_payment"),
     path("invoices/<int:pk>/card/confirm-offline/", views.card_confirm_offline, name="offline_card_confirm"),
     path("invoices/<int:pk>/return/", views.card_return, name="card_return"),

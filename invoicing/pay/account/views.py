@@ -24,7 +24,7 @@ from .. import card
 from ..flows import AccountFlow
 from ..guards import guarded, rate_limited
 from ..headers import download_response
-from ..views import pay_by_credit
+from ..views import einvoice_download, pay_by_credit
 from . import session
 from .forms import SignInForm, StatementForm
 
@@ -193,6 +193,11 @@ def invoice_pdf(page, request, account, pk):
         page.full_route_url(account.site, "invoice", invoice.pk) if client_may(invoice, ClientRequest.PAY) else None
     )
     return download_response(documents.invoice_pdf(invoice, pay_url=pay_url), documents.pdf_filename(invoice))
+
+
+@account_route()
+def invoice_einvoice(page, request, account, pk):
+    return einvoice_download(account_flow(page, request, account, pk))
 
 
 @account_route(methods=("POST",))
