@@ -24,6 +24,13 @@ def country_name(code: str, locale: str = "en") -> str:
     return Locale.parse(locale).territories.get(code, code) if code else ""
 
 
+def postal_address(street: str, postal_code: str, city: str, country: str, locale: str = "en") -> str:
+    """The lines of an address as printed: the street lines, the postal code with the town, and the
+    country's name in ``locale``."""
+    town = " ".join(part for part in (postal_code, city) if part)
+    return "\n".join(line for line in (street.strip(), town, country_name(country, locale)) if line)
+
+
 def validate_country_code(value: str) -> None:
     if value and value not in country_codes():
         raise ValidationError(

@@ -5,9 +5,9 @@ from django.utils import timezone
 from ..core.totals import line_total
 from ..models import BillingSettings, InvoiceEmailTemplatePage
 from ..pdf.credit_note import CreditNoteDocument, render_credit_note_pdf
-from ..pdf.document import Branding, DocumentLine, Party, TaxRow
+from ..pdf.document import Branding, DocumentLine, TaxRow
 from .credit_note_lines import credit_note_totals, settlement_rows
-from .documents import factur_x, seller_party
+from .documents import billed_party, factur_x, seller_party
 from .einvoices import credit_note_einvoice
 
 
@@ -21,12 +21,7 @@ def credit_note_document(note):
         title="",
         currency=note.currency,
         seller=seller_party(note.site, billing),
-        client=Party(
-            name=invoice.billing_name,
-            address=invoice.billing_address,
-            tax_id=invoice.billing_tax_id,
-            email=invoice.billing_email,
-        ),
+        client=billed_party(invoice, billing.locale),
         lines=tuple(
             DocumentLine(
                 description=line.description,

@@ -4,6 +4,7 @@ import logging
 from dataclasses import replace
 from decimal import Decimal
 
+from ..core.addresses import postal_address
 from ..core.lifecycle import COLLECTIBLE_STATES, InvoiceStatus
 from ..core.tax import charges_tax
 from ..core.totals import line_total
@@ -40,19 +41,29 @@ STAMPS = {
 def seller_party(site, billing):
     return Party(
         name=billing.legal_name or site.site_name or site.hostname,
-        address=billing.address,
+        address=postal_address(billing.address, billing.postal_code, billing.city, billing.country, billing.locale),
         tax_id=billing.tax_id,
         email=billing.reply_to or billing.sender_email,
     )
 
 
-def _client(invoice):
-    if invoice.status == InvoiceStatus.DRAFT:
-        client = invoice.client
-        return Party(name=client.name, address=client.billing_address, tax_id=client.tax_id, email=client.email)
+def client_party(client, locale):
+    """The client as they are now (a draft, a statement)."""
+    return Party(
+        name=client.name,
+        address=postal_address(client.billing_address, client.postal_code, client.city, client.country, locale),
+        tax_id=client.tax_id,
+        email=client.email,
+    )
+
+
+def billed_party(invoice, locale):
+    """The client as the invoice was issued to them."""
     return Party(
         name=invoice.billing_name,
-        address=invoice.billing_address,
+        address=postal_address(
+            invoice.billing_address, invoice.billing_postal_code, invoice.billing_city, invoice.billing_country, locale
+        ),
         tax_id=invoice.billing_tax_id,
         email=invoice.billing_email,
     )
@@ -74,7 +85,11 @@ def invoice_document(invoice, *, pay_url=None, receipt=None):
         description=invoice.description,
         currency=invoice.currency,
         seller=seller_party(invoice.site, billing),
-        client=_client(invoice),
+        client=(
+            client_party(invoice.client, billing.locale)
+            if invoice.status == InvoiceStatus.DRAFT
+            else billed_party(invoice, billing.locale)
+        ),
         lines=tuple(
             DocumentLine(
                 description=line.description,

@@ -9,8 +9,8 @@ from django.utils.translation import gettext as _
 from ..core.money import exponent, round_money
 from ..models import BillingSettings, InvoiceEmailTemplatePage
 from ..pdf import statement as pdf
-from ..pdf.document import Branding, Party
-from .documents import seller_party
+from ..pdf.document import Branding
+from .documents import client_party, seller_party
 from .statements import Statement
 
 # A cell a spreadsheet would run as a formula; a leading quote keeps it text.
@@ -64,7 +64,7 @@ def statement_document(statement: Statement) -> pdf.StatementDocument:
     template = InvoiceEmailTemplatePage.for_site(site)
     return pdf.StatementDocument(
         seller=seller_party(site, billing),
-        client=Party(name=client.name, address=client.billing_address, tax_id=client.tax_id, email=client.email),
+        client=client_party(client, billing.locale),
         start=statement.start,
         end=statement.end,
         sections=tuple(

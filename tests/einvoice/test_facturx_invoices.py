@@ -90,3 +90,10 @@ def test_no_epc_code_once_paid_or_without_an_iban(site_a, seller):  # noqa: F811
     BillingSettings.objects.filter(site=site_a).update(iban="")
     open_invoice = CASES["two rates and a zero-rated line, rounded per rate"](site_a)
     assert "Scan to pay by bank transfer" not in printed(invoice_pdf(open_invoice))
+
+
+def test_the_pdf_prints_both_addresses_with_town_and_country(site_a, seller):  # noqa: F811
+    invoice = CASES["two rates and a zero-rated line, rounded per rate"](site_a)
+    text = printed(invoice_pdf(invoice))
+    assert "Hauptstraße 1 10115 Berlin Germany" in text  # the website's, from Settings → Billing
+    assert "12 rue de la Paix 75002 Paris France" in text  # the client's, as issued
