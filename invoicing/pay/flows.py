@@ -19,6 +19,16 @@ from .headers import stripe_js
 EINVOICE_LABELS = {"cii": _("E-invoice (XML)"), "ubl": _("E-invoice (UBL, Peppol)")}
 
 
+def einvoices_offered(page):
+    # The website's cached settings: no query on the client's pages.
+    return page.front.billing.einvoices_enabled
+
+
+def einvoice_links(url):
+    """(label, URL) of each e-invoice download of the document whose download view is at ``url``."""
+    return [(label, f"{url}?{urlencode({'syntax': syntax})}") for syntax, label in EINVOICE_LABELS.items()]
+
+
 def plan_context(invoice, flow, options, billing):
     """The payment plan's schedule, what the card asks for now, and the plans the client may choose."""
     due = amounts_due(invoice)
@@ -112,17 +122,11 @@ class Flow:
 
     @property
     def offers_einvoices(self):
-        # The website's cached settings: no query on the pay page.
-        return self.page.front.billing.einvoices_enabled and self.invoice.status != InvoiceStatus.DRAFT
+        return einvoices_offered(self.page) and self.invoice.status != InvoiceStatus.DRAFT
 
     def einvoice_links(self):
         """(label, URL) of each e-invoice download the page offers; none where the website has them off."""
-        if not self.offers_einvoices:
-            return []
-        return [
-            (label, f"{self.url('invoice_einvoice')}?{urlencode({'syntax': syntax})}")
-            for syntax, label in EINVOICE_LABELS.items()
-        ]
+        return einvoice_links(self.url("invoice_einvoice")) if self.offers_einvoices else []
 
     @property
     def latest_receipt_url(self):

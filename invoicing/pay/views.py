@@ -3,6 +3,7 @@ credit, the receipt, the PDFs and the fresh-link form. Thin: the services decide
 Each view gets the page first, as a routable page's method would."""
 
 import logging
+from functools import partial
 
 from django.http import Http404
 from django.shortcuts import redirect
@@ -110,27 +111,32 @@ def invoice_pdf(page, request, invoice, token):
     return download_response(content, documents.pdf_filename(invoice))
 
 
-def einvoice_download(flow):
-    """The invoice's e-invoice in the syntax its query asks for (CII by default), where its page
-    offers it, else a 404. One that cannot be made brings the client back to the invoice with a
-    message; the reason, written for the seller (a detail missing in the settings, an amount EN 16931
-    cannot carry), goes to the log."""
-    syntax = flow.request.GET.get("syntax", "cii")
-    if syntax not in EINVOICE_LABELS or not flow.offers_einvoices:
+def einvoice_download(request, document, *, offered, unavailable):
+    """``document``'s e-invoice (an issued invoice or a credit note) in the syntax the query asks
+    for (CII by default), where ``offered`` says its page offers it, else a 404. One that cannot be
+    made is ``unavailable(status=409)``: the page it is offered on, with a message for the client;
+    the reason, written for the seller (a detail missing in the settings, an amount EN 16931 cannot
+    carry), goes to the log."""
+    syntax = request.GET.get("syntax", "cii")
+    if syntax not in EINVOICE_LABELS or not offered:
         raise Http404
-    invoice = flow.invoice
     try:
-        xml = einvoices.einvoice_xml(invoice, syntax)
+        xml = einvoices.einvoice_xml(document, syntax)
     except einvoices.EInvoiceUnavailable as error:
-        logger.warning("No e-invoice for invoice %s: %s", invoice.pk, error.message)
-        message = _("This invoice has no e-invoice at the moment; the PDF is the invoice. Please contact us for it.")
-        return flow.render_invoice(status=409, error=message)
-    return download_response(xml, einvoices.einvoice_filename(invoice, syntax), content_type="application/xml")
+        logger.warning("No e-invoice for %s %s: %s", type(document).__name__, document.pk, error.message)
+        return unavailable(status=409)
+    return download_response(xml, einvoices.einvoice_filename(document, syntax), content_type="application/xml")
+
+
+def invoice_einvoice_download(flow):
+    message = _("This invoice has no e-invoice at the moment; the PDF is the invoice. Please contact us for it.")
+    unavailable = partial(flow.render_invoice, error=message)
+    return einvoice_download(flow.request, flow.invoice, offered=flow.offers_einvoices, unavailable=unavailable)
 
 
 @opens_invoice()
 def invoice_einvoice(page, request, invoice, token):
-    return einvoice_download(LinkFlow(page, request, invoice, token))
+    return invoice_einvoice_download(LinkFlow(page, request, invoice, token))
 
 
 @opens_invoice(receipt=True)

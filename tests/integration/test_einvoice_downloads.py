@@ -56,6 +56,19 @@ def assert_einvoice(response, document, syntax, *, kind="invoice", type_code="38
     )
 
 
+def assert_only_its_client_gets_it(http, document, pdf_url, url, other_site):
+    """Another client's session gets the PDF's 404 for ``url``, the e-invoice download of the
+    client's ``document``; so does a client under the same address signed in on another website."""
+    mallory = einvoice_client(document.site, name="Mallory")
+    sign_in(http, mallory)
+    assert http.get(pdf_url, **host(mallory)).status_code == http.get(url, **host(mallory)).status_code == 404
+    assert url not in http.get(ACCOUNT, **host(mallory)).content.decode()
+    turn_einvoices_on(other_site)
+    elsewhere = einvoice_client(other_site, email=document.client.email)
+    sign_in(http, elsewhere)
+    assert http.get(url, **host(elsewhere)).status_code == 404
+
+
 @pytest.fixture
 def billed(site_a):
     turn_einvoices_on(site_a)
@@ -209,17 +222,10 @@ class TestAccount:
         invoice, _ = billed
         assert client.get(self.url(invoice), **host(invoice.client))["Location"] == ACCOUNT
 
-    def test_another_clients_session_gets_a_404_like_the_pdf(self, client, billed, site_a, site_b):
+    def test_another_clients_session_gets_a_404_like_the_pdf(self, client, billed, site_b):
         invoice, _ = billed
-        mallory = einvoice_client(site_a, name="Mallory")
-        sign_in(client, mallory)
-        pdf = client.get(f"{ACCOUNT}invoices/{invoice.pk}/pdf/", **host(mallory))
-        assert pdf.status_code == client.get(self.url(invoice), **host(mallory)).status_code == 404
-        # The same invoice id asked on another website, by a client signed in there.
-        turn_einvoices_on(site_b)
-        elsewhere = einvoice_client(site_b, email=invoice.client.email)
-        sign_in(client, elsewhere)
-        assert client.get(self.url(invoice), **host(elsewhere)).status_code == 404
+        pdf_url = f"{ACCOUNT}invoices/{invoice.pk}/pdf/"
+        assert_only_its_client_gets_it(client, invoice, pdf_url, self.url(invoice), site_b)
 
     def test_not_offered_where_einvoices_are_off(self, client, site_a):
         invoice, _ = open_invoice(site_a, client=einvoice_client(site_a))
@@ -227,3 +233,52 @@ class TestAccount:
         page = client.get(f"{ACCOUNT}invoices/{invoice.pk}/", **host(invoice.client)).content.decode()
         assert "E-invoice" not in page
         assert client.get(self.url(invoice), **host(invoice.client)).status_code == 404
+
+
+class TestAccountCreditNotes:
+    """Wherever the account offers a credit note's PDF, it offers its e-invoice, behind the same session check."""
+
+    def url(self, note, syntax="cii"):
+        return f"{ACCOUNT}credit-notes/{note.pk}/einvoice/?syntax={syntax}"
+
+    @pytest.fixture
+    def note(self, billed):
+        invoice, _ = billed
+        return issue_credit_note(invoice, lines=[(invoice.lines.get(), "1")], reason="One day less")
+
+    def test_a_signed_in_client_gets_their_credit_notes_xml(self, client, note):
+        sign_in(client, note.client)
+        page = client.get(ACCOUNT, **host(note.client)).content.decode()
+        assert f'href="{self.url(note)}"' in page and f'href="{self.url(note, "ubl")}"' in page
+        for syntax in SYNTAXES:
+            response = client.get(self.url(note, syntax), **host(note.client))
+            assert_einvoice(response, note, syntax, kind="credit-note", type_code="381")
+            assert "no-store" in response["Cache-Control"] and response["X-Content-Type-Options"] == "nosniff"
+
+    def test_signed_out_it_is_refused_as_the_pdf_is(self, client, note):
+        pdf = client.get(f"{ACCOUNT}credit-notes/{note.pk}/pdf/", **host(note.client))
+        answer = client.get(self.url(note), **host(note.client))
+        assert (answer.status_code, answer["Location"]) == (pdf.status_code, pdf["Location"]) == (302, ACCOUNT)
+
+    def test_another_clients_session_gets_a_404_like_the_pdf(self, client, note, site_b):
+        assert_only_its_client_gets_it(client, note, f"{ACCOUNT}credit-notes/{note.pk}/pdf/", self.url(note), site_b)
+
+    def test_not_offered_where_einvoices_are_off(self, client, site_a):
+        invoice, _ = open_invoice(site_a, client=einvoice_client(site_a))
+        note = issue_credit_note(invoice, reason="Off")
+        sign_in(client, note.client)
+        page = client.get(ACCOUNT, **host(note.client)).content.decode()
+        assert note.number in page and "E-invoice" not in page
+        assert client.get(self.url(note), **host(note.client)).status_code == 404
+
+    def test_one_that_cannot_be_made_is_the_account_page_with_a_message(self, client, site_a, caplog):
+        turn_einvoices_on(site_a)
+        invoice, _ = open_invoice(site_a, client=ClientFactory(site=site_a, name="Nowhere Ltd"))
+        note = issue_credit_note(invoice, reason="No country")
+        sign_in(client, note.client)
+        with caplog.at_level(logging.WARNING, logger="invoicing.pay.views"):
+            answer = client.get(self.url(note, "ubl"), **host(note.client))
+        assert answer.status_code == 409
+        body = answer.content.decode()
+        assert note.number in body and "This credit note has no e-invoice at the moment" in body
+        assert "Nowhere Ltd" in caplog.text

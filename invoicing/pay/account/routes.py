@@ -20,6 +20,7 @@ urlpatterns = [
     path("receipts/<int:pk>/", views.receipt, name="receipt"),
     path("receipts/<int:pk>/pdf/", views.receipt_pdf, name="receipt_pdf"),
     path("credit-notes/<int:pk>/pdf/", views.credit_note_pdf, name="credit_note_pdf"),
+    path("credit-notes/<int:pk>/einvoice/", views.credit_note_einvoice, name="credit_note_einvoice"),
     path("statement/", views.statement, name="statement"),
     path("statement/<str:fmt>/", views.statement_download, name="statement_download"),
 ]

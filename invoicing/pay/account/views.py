@@ -3,7 +3,7 @@
 the pay page's own card and credit views take payments (``flows.AccountFlow``)."""
 
 import logging
-from functools import wraps
+from functools import partial, wraps
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.paginator import Paginator
@@ -21,10 +21,10 @@ from ...services.sign_in import check_sign_in_link, redeem_sign_in_link, request
 from ...services.sites import account_page
 from ...services.statement_files import statement_csv, statement_filename, statement_pdf
 from .. import card
-from ..flows import AccountFlow
+from ..flows import AccountFlow, einvoice_links, einvoices_offered
 from ..guards import guarded, rate_limited
 from ..headers import download_response
-from ..views import einvoice_download, pay_by_credit
+from ..views import einvoice_download, invoice_einvoice_download, pay_by_credit
 from . import session
 from .forms import SignInForm, StatementForm
 
@@ -119,8 +119,18 @@ def render_invoices(page, request, account, *, status=200, error=""):
         filters=InvoiceFilter.CHOICES,
         query=request.GET.copy(),
         error=error,
-        credit_notes=account.credit_notes()[:INVOICES_PER_PAGE],
+        credit_notes=credit_note_rows(page, account),
+        credit_note_einvoices=einvoices_offered(page),
     )
+
+
+def credit_note_rows(page, account):
+    """Their newest credit notes, each with its e-invoice downloads where the website offers them."""
+    offered = einvoices_offered(page)
+    return [
+        (note, einvoice_links(page.route_url("credit_note_einvoice", note.pk)) if offered else [])
+        for note in account.credit_notes()[:INVOICES_PER_PAGE]
+    ]
 
 
 @account_route(methods=("POST",), signed_in=False)
@@ -197,7 +207,7 @@ def invoice_pdf(page, request, account, pk):
 
 @account_route()
 def invoice_einvoice(page, request, account, pk):
-    return einvoice_download(account_flow(page, request, account, pk))
+    return invoice_einvoice_download(account_flow(page, request, account, pk))
 
 
 @account_route(methods=("POST",))
@@ -238,6 +248,17 @@ def credit_note_pdf(page, request, account, pk):
     return download_response(
         credit_note_documents.credit_note_pdf(note), credit_note_documents.credit_note_filename(note)
     )
+
+
+@account_route()
+def credit_note_einvoice(page, request, account, pk):
+    """Found as its PDF is; one that cannot be made is the account's page with a message."""
+    note = account.credit_note(pk)
+    message = _(
+        "This credit note has no e-invoice at the moment; the PDF is the credit note. Please contact us for it."
+    )
+    unavailable = partial(render_invoices, page, request, account, error=message)
+    return einvoice_download(request, note, offered=einvoices_offered(page), unavailable=unavailable)
 
 
 def statement_form(request):
