@@ -10,7 +10,15 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 
-from .core.addresses import compact_iban, validate_bic, validate_country_code, validate_endpoint, validate_iban
+from .core.addresses import (
+    city_field,
+    compact_iban,
+    country_field,
+    electronic_address_field,
+    postal_code_field,
+    validate_bic,
+    validate_iban,
+)
 from .core.money import CURRENCY_CHOICES, DECIMAL_PLACES, MAX_DIGITS
 from .core.number_format import validate_number_format, validate_number_prefix
 from .core.reminder_steps import REMINDER_STEPS, STEPS_BY_KEY
@@ -60,15 +68,9 @@ def reminder_step_field(key, *, default=False):
 class BillingSettings(BaseSiteSetting):
     legal_name = models.CharField(_("legal name"), max_length=200, blank=True)
     address = models.TextField(_("address"), blank=True)
-    postal_code = models.CharField(_("postal code"), max_length=16, blank=True)
-    city = models.CharField(_("town or city"), max_length=100, blank=True)
-    country = models.CharField(
-        _("country"),
-        max_length=2,
-        blank=True,
-        validators=[validate_country_code],
-        help_text=_("ISO 3166 code, e.g. DE."),
-    )
+    postal_code = postal_code_field()
+    city = city_field()
+    country = country_field(_("ISO 3166 code, e.g. DE."))
     tax_id = models.CharField(_("tax id"), max_length=64, blank=True)
     legal_registration_id = models.CharField(
         _("company registration"),
@@ -76,12 +78,8 @@ class BillingSettings(BaseSiteSetting):
         blank=True,
         help_text=_("E.g. “HRB 12345, Amtsgericht Berlin” or a SIREN number; printed in e-invoices."),
     )
-    electronic_address = models.CharField(
-        _("e-invoice address"),
-        max_length=110,
-        blank=True,
-        validators=[validate_endpoint],
-        help_text=_("Your Peppol id as scheme:id, e.g. 9930:DE136695976. Blank: the sender email."),
+    electronic_address = electronic_address_field(
+        _("Your Peppol id as scheme:id, e.g. 9930:DE136695976. Blank: the sender email.")
     )
     einvoices_enabled = models.BooleanField(
         _("e-invoices"),

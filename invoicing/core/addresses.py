@@ -6,6 +6,7 @@ from functools import lru_cache
 
 from babel import Locale
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 from stdnum import bic as stdnum_bic
 from stdnum import iban as stdnum_iban
@@ -71,3 +72,27 @@ def validate_bic(value: str) -> None:
 
 def compact_iban(value: str) -> str:
     return stdnum_iban.compact(value or "")
+
+
+# The address fields that Settings → Billing (the seller) and clients share.
+
+
+def postal_code_field():
+    return models.CharField(_("postal code"), max_length=16, blank=True)
+
+
+def city_field():
+    return models.CharField(_("town or city"), max_length=100, blank=True)
+
+
+def country_field(help_text):
+    return models.CharField(
+        _("country"), max_length=2, blank=True, validators=[validate_country_code], help_text=help_text
+    )
+
+
+def electronic_address_field(help_text):
+    """A Peppol endpoint id, ``scheme:id``."""
+    return models.CharField(
+        _("e-invoice address"), max_length=110, blank=True, validators=[validate_endpoint], help_text=help_text
+    )

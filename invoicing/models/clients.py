@@ -3,7 +3,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from wagtail.search import index
 
-from ..core.addresses import validate_country_code, validate_endpoint
+from ..core.addresses import city_field, country_field, electronic_address_field, postal_code_field
 from ..core.tax import TaxTreatment
 
 
@@ -18,27 +18,17 @@ class Client(index.Indexed, models.Model):
     billing_address = models.TextField(
         _("billing address"), blank=True, help_text=_("The street and number, and any other lines before the town.")
     )
-    postal_code = models.CharField(_("postal code"), max_length=16, blank=True)
-    city = models.CharField(_("town or city"), max_length=100, blank=True)
-    country = models.CharField(
-        _("country"),
-        max_length=2,
-        blank=True,
-        validators=[validate_country_code],
-        help_text=_("ISO 3166 code, e.g. DE. E-invoices need it."),
-    )
+    postal_code = postal_code_field()
+    city = city_field()
+    country = country_field(_("ISO 3166 code, e.g. DE. E-invoices need it."))
     buyer_reference = models.CharField(
         _("buyer reference"),
         max_length=100,
         blank=True,
         help_text=_("Printed on each new invoice and in its e-invoice, e.g. a purchase order or a Leitweg-ID."),
     )
-    electronic_address = models.CharField(
-        _("e-invoice address"),
-        max_length=110,
-        blank=True,
-        validators=[validate_endpoint],
-        help_text=_("The client's Peppol id as scheme:id, e.g. 0208:0123456789. Blank: their email."),
+    electronic_address = electronic_address_field(
+        _("The client's Peppol id as scheme:id, e.g. 0208:0123456789. Blank: their email.")
     )
     tax_id = models.CharField(
         _("tax id"), max_length=64, blank=True, help_text=_("A VAT id with its country prefix, e.g. DE136695976.")

@@ -49,24 +49,14 @@ def seller_party(site, billing):
 
 def client_party(client, locale):
     """The client as they are now (a draft, a statement)."""
-    return Party(
-        name=client.name,
-        address=postal_address(client.billing_address, client.postal_code, client.city, client.country, locale),
-        tax_id=client.tax_id,
-        email=client.email,
-    )
+    address = (client.billing_address, client.postal_code, client.city, client.country)
+    return Party(client.name, postal_address(*address, locale), client.tax_id, client.email)
 
 
 def billed_party(invoice, locale):
     """The client as the invoice was issued to them."""
-    return Party(
-        name=invoice.billing_name,
-        address=postal_address(
-            invoice.billing_address, invoice.billing_postal_code, invoice.billing_city, invoice.billing_country, locale
-        ),
-        tax_id=invoice.billing_tax_id,
-        email=invoice.billing_email,
-    )
+    address = (invoice.billing_address, invoice.billing_postal_code, invoice.billing_city, invoice.billing_country)
+    return Party(invoice.billing_name, postal_address(*address, locale), invoice.billing_tax_id, invoice.billing_email)
 
 
 def invoice_document(invoice, *, pay_url=None, receipt=None):
