@@ -1,8 +1,10 @@
 """InvoiceDocuments built by hand, and ways to look inside the PDFs made of them (no database)."""
 
 import io
+import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from dataclasses import replace
 from datetime import UTC, date, datetime
@@ -15,6 +17,8 @@ from pypdf import PdfReader
 from invoicing.core.money import round_money
 from invoicing.pdf import bank_qr
 from invoicing.pdf.document import Branding, DocumentLine, InvoiceDocument, Party, ReceiptPayment, TaxRow
+
+REPO = Path(__file__).resolve().parents[1]
 
 SELLER = Party(
     name="ACME Consulting GmbH",
@@ -127,6 +131,21 @@ def render_png(pdf: bytes, page: int = 1, dpi: int = 150) -> bytes:
             capture_output=True,
         )
         return Path(folder, "page.png").read_bytes()
+
+
+def sha256_in_another_process(code: str, hash_seed: int) -> str:
+    """The SHA-256 of the PDF that ``code`` (Python lines binding ``pdf``) makes in a new process
+    with its own hash seed, Django set up as in the tests: reproducibility beyond one process."""
+    script = f"import hashlib, django\ndjango.setup()\n{code}\nprint(hashlib.sha256(pdf).hexdigest())"
+    environment = {
+        **os.environ,
+        "PYTHONHASHSEED": str(hash_seed),
+        "DJANGO_SETTINGS_MODULE": "site_config.settings.test",
+    }
+    other = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=REPO, env=environment
+    )
+    return other.stdout.strip()
 
 
 def tool(name: str) -> str:

@@ -52,22 +52,22 @@ def split_endpoint(value: str) -> tuple[str, str]:
     return (match["scheme"], match["identifier"]) if match else ("", "")
 
 
-def validate_iban(value: str) -> None:
-    if not value:
-        return
-    try:
-        stdnum_iban.validate(value)
-    except StdnumError as exc:
-        raise ValidationError(_("This IBAN is not valid: %(reason)s"), params={"reason": exc.message}) from exc
+def _stdnum_validator(module, message):
+    """A field validator that python-stdnum's ``module`` checks offline; blank passes."""
+
+    def validate(value: str) -> None:
+        if not value:
+            return
+        try:
+            module.validate(value)
+        except StdnumError as exc:
+            raise ValidationError(message, params={"reason": exc.message}) from exc
+
+    return validate
 
 
-def validate_bic(value: str) -> None:
-    if not value:
-        return
-    try:
-        stdnum_bic.validate(value)
-    except StdnumError as exc:
-        raise ValidationError(_("This BIC is not valid: %(reason)s"), params={"reason": exc.message}) from exc
+validate_iban = _stdnum_validator(stdnum_iban, _("This IBAN is not valid: %(reason)s"))
+validate_bic = _stdnum_validator(stdnum_bic, _("This BIC is not valid: %(reason)s"))
 
 
 def compact_iban(value: str) -> str:

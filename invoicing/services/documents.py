@@ -160,20 +160,16 @@ def bank_transfer(invoice, billing):
         amount=invoice.amount_due,
         currency=invoice.currency,
         reference=invoice.number,
-        creditor_address=PostalAddress(
-            lines=tuple(billing.address.splitlines()),
-            postal_code=billing.postal_code,
-            city=billing.city,
-            country=billing.country,
-        ),
+        creditor_address=_postal(billing.address, billing.postal_code, billing.city, billing.country),
         debtor_name=invoice.billing_name,
-        debtor_address=PostalAddress(
-            lines=tuple(invoice.billing_address.splitlines()),
-            postal_code=invoice.billing_postal_code,
-            city=invoice.billing_city,
-            country=invoice.billing_country,
+        debtor_address=_postal(
+            invoice.billing_address, invoice.billing_postal_code, invoice.billing_city, invoice.billing_country
         ),
     )
+
+
+def _postal(street, postal_code, city, country):
+    return PostalAddress(tuple(street.splitlines()), postal_code, city, country)
 
 
 def _early_payment(invoice):
