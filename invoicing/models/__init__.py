@@ -1,7 +1,7 @@
 # Wagtail's settings and pages live in their own modules (see DESIGN.md); importing them here
 # registers them with the app.
 from ..settings import BillingSettings
-from .access import SiteBillingAccess
+from .access import SiteBillingAccess, SiteRole
 from .accounts import SignInLink
 from .autocharge import AutoCharge, SavedCard
 from .clients import Client
@@ -55,5 +55,6 @@ __all__ = [
     "SavedCard",
     "SignInLink",
     "SiteBillingAccess",
+    "SiteRole",
     "StripeEvent",
 ]

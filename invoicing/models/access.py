@@ -6,6 +6,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from wagtail.models import Site
 
+from ..core.roles import Role
+
 
 class SiteBillingAccess(models.Model):
     """Grants the members of a group billing access to one website: its invoices, clients,
@@ -25,6 +27,23 @@ class SiteBillingAccess(models.Model):
         return f"{self.group} → {self.site}"
 
 
+class SiteRole(models.Model):
+    """The group that holds one of the module's roles for one website, so that ``invoicing_roles``
+    finds it again however an admin renames or adjusts it."""
+
+    site = models.ForeignKey("wagtailcore.Site", on_delete=models.CASCADE, related_name="billing_roles")
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    group = models.OneToOneField("auth.Group", on_delete=models.CASCADE, related_name="billing_role")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["site", "role"], name="invoicing_one_group_per_site_role")]
+        verbose_name = _("website role")
+        verbose_name_plural = _("website roles")
+
+    def __str__(self):
+        return f"{self.get_role_display()} · {self.site}"
+
+
 def _granted_site_ids(user):
     return SiteBillingAccess.objects.filter(group__user=user).values("site_id")
 
@@ -36,6 +55,26 @@ def billing_sites(user):
     if user.is_superuser:
         return Site.objects.all()
     return Site.objects.filter(pk__in=_granted_site_ids(user))
+
+
+def sites_granting(user, permission):
+    """The websites where ``user`` holds ``permission`` (``"invoicing.void_invoice"``): a billing
+    permission counts on the websites that the group holding it grants, and nowhere else. So a
+    clerk of one website who manages another may void there, not here. Every site for superusers."""
+    if user is None or not user.is_active or not user.is_authenticated:
+        return Site.objects.none()
+    if user.is_superuser:
+        return Site.objects.all()
+    app_label, codename = permission.split(".", 1)
+    granting = SiteBillingAccess.objects.filter(
+        group__user=user, group__permissions__codename=codename, group__permissions__content_type__app_label=app_label
+    )
+    return Site.objects.filter(pk__in=granting.values("site_id"))
+
+
+def has_site_permission(user, permission, site):
+    """Whether ``user`` holds ``permission`` on ``site`` (a Site or its id), as ``sites_granting`` says."""
+    return sites_granting(user, permission).filter(pk=getattr(site, "pk", site)).exists()
 
 
 def scope_to_user(queryset, user, site_lookup="site"):
@@ -71,6 +110,20 @@ def site_lookup_for(model):
         return declared
     fields = {field.name for field in model._meta.get_fields() if field.is_relation and field.concrete}
     return next((lookup for name, lookup in SITE_LOOKUPS_BY_FIELD.items() if name in fields), None)
+
+
+def site_id_of(instance):
+    """The id of the website ``instance`` belongs to, through its model's site lookup; ``None``
+    for a record of no website."""
+    lookup = site_lookup_for(type(instance))
+    if lookup is None:
+        return None
+    *path, last = lookup.split("__")
+    for name in path:
+        instance = getattr(instance, name, None)
+        if instance is None:
+            return None
+    return getattr(instance, f"{last}_id", None)
 
 
 def scope_choices(queryset, user):

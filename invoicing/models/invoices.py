@@ -185,6 +185,13 @@ class Invoice(ScaledToCurrency, ClusterableModel):
             ),
         ]
         indexes = [models.Index(fields=["site", "status", "due_date"])]
+        # Beyond Django's four: the actions that take money off the books, and the figures.
+        permissions = [
+            ("void_invoice", _("Can void invoices")),
+            ("write_off_invoice", _("Can write off invoices")),
+            ("credit_invoice", _("Can issue credit notes and refunds")),
+            ("report_invoice", _("Can read billing reports and export them")),
+        ]
         verbose_name = _("invoice")
         verbose_name_plural = _("invoices")
 

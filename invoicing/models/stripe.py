@@ -90,6 +90,7 @@ class StripeEvent(models.Model):
 
     class Meta:
         ordering = ["-received_at", "-id"]
+        permissions = [("replay_stripeevent", _("Can replay Stripe events"))]
         verbose_name = _("Stripe event")
         verbose_name_plural = _("Stripe events")
 

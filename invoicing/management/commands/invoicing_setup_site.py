@@ -1,12 +1,15 @@
 """Set a Wagtail Site up for billing: ``manage.py invoicing_setup_site <hostname> [--port N]``.
 
 Creates the Pay page, the Billing account page and the Invoice emails page under the site's root
-page, and its billing settings with their defaults. Safe to run again: what exists is kept."""
+page, its billing settings with their defaults, and its roles' groups (as ``invoicing_roles``).
+Safe to run again: what exists is kept."""
 
-from django.core.management.base import BaseCommand, CommandError
-from wagtail.models import Site
+from django.core.management.base import BaseCommand
 
 from invoicing.services.sites import set_up_site
+
+from ._sites import site_named
+from .invoicing_roles import report_roles
 
 
 class Command(BaseCommand):
@@ -19,19 +22,11 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, help="Its port, where several Sites share the hostname.")
 
     def handle(self, *args, hostname, port, **options):
-        sites = Site.objects.filter(hostname=hostname).select_related("root_page")
-        if port is not None:
-            sites = sites.filter(port=port)
-        if len(sites) != 1:
-            known = ", ".join(f"{site.hostname}:{site.port}" for site in Site.objects.order_by("hostname", "port"))
-            problem = "No" if not sites else "More than one"
-            raise CommandError(
-                f"{problem} Wagtail Site matches {hostname}{f':{port}' if port else ''}. Sites: {known or 'none'}."
-                + (" Give --port." if len(sites) > 1 else "")
-            )
-        setup = set_up_site(sites[0])
+        site = site_named(hostname, port)
+        setup = set_up_site(site)
         for page in setup.created:
             self.stdout.write(f"Created the page “{page.title}” at {page.url_path}.")
+        report_roles(self, site)
         self.stdout.write(
             self.style.SUCCESS(
                 f"{hostname} is ready for billing: pay page {setup.pay_page.full_url}, "

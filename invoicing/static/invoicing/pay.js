@@ -128,7 +128,6 @@
 
   if (typeof window.Stripe !== "function") {
     show(message, form.dataset.stripeMissing || "The card form could not be loaded; please reload the page.");
-    startButton.disabled = true;
     return;
   }
   const adapter = adapters[form.dataset.adapter];
@@ -169,6 +168,7 @@
     show(amountText, checkout.amount);
     step.hidden = false;
   });
+  startButton.disabled = false;
 
   payButton.addEventListener("click", async function () {
     show(message, "");
