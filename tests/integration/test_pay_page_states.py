@@ -50,6 +50,9 @@ def test_an_open_invoice_offers_the_card_and_no_credit_without_any(client, site_
     assert re.search(r'<script src="http://127\.0\.0\.1:\d+/js\.stripe\.com/v3/"></script>', body)
     assert '<script src="/static/invoicing/pay.js" defer></script>' in body
     assert "<script>" not in body
+    # pay.js is deferred: until it handles the form, the button stays off, so that an early click
+    # cannot post the form natively and land the client on the JSON of the card step.
+    assert re.search(r'<button type="submit" class="button" id="card-start" disabled>', body)
 
 
 def test_credit_is_offered_with_the_clients_balance(client, site_a):
