@@ -22,6 +22,7 @@ from .admin.invoices import DeleteDraftAction, InvoicePermissionPolicy, InvoiceV
 from .admin.jobs import BulkJobViewSet
 from .admin.modeladmin import PaymentsLedger
 from .admin.reports import billing_report_menu_item, billing_report_urls
+from .admin.roles import BillingAccessPanel, roles_menu_item, roles_urls
 from .admin.schedule_actions import SCHEDULE_ACTIONS
 from .admin.schedules import RecurringScheduleViewSet
 from .admin.site_history import install as flatten_the_site_historys_union
@@ -66,6 +67,10 @@ hooks.register("register_group_permission_panel", lambda: BillingSitesForm)
 hooks.register("construct_homepage_panels", add_billing_panel)
 hooks.register("register_admin_urls", billing_report_urls)
 hooks.register("register_reports_menu_item", billing_report_menu_item)
+# Who can do what: under Settings, and for oneself on the account page.
+hooks.register("register_admin_urls", roles_urls)
+hooks.register("register_settings_menu_item", roles_menu_item)
+hooks.register("register_account_settings_panel", BillingAccessPanel)
 flatten_the_site_historys_union()  # BillingLogEntry is a third log model (see admin/site_history.py)
 
 
@@ -92,3 +97,4 @@ def log_billing_per_website(actions):
 @hooks.register("register_actions")
 def delete_invoices_through_the_service(actions):
     actions.register(Invoice, DeleteDraftAction)
+

@@ -6,22 +6,59 @@ export) or ``self.model_class.objects`` (choosers), and bulk actions with ``get_
 site-scoped viewset wraps ``construct_view``: every view it builds, Wagtail's and ours alike, gets
 ``SiteScopedViewMixin``, which answers 404 before the view runs when the URL names an object of
 another website, and narrows every queryset of the model to the user's websites.
+
+Seeing is not acting: a permission counts only on the websites that the group holding it grants
+(``models.access.sites_granting``). So the model's permission policy (``SiteScopedPermissionPolicy``)
+checks an instance against its own website, and a view whose URL names an object checks each of
+its permissions against that object's website: 403 where it is not held there.
 """
 
 from functools import cache
 
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_list_or_404
 from django.utils.functional import cached_property, classproperty
+from wagtail.admin.views.generic.models import IndexView
 from wagtail.models import Site
+from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permission_policies.sites import SitePermissionPolicy
+from wagtail.permissions import policy_registry, register_permission_policy
 from wagtail.snippets.bulk_actions.delete import DeleteBulkAction
 from wagtail.snippets.models import get_snippet_models
 
-from ..models.access import billing_sites, may_bill_for, scope_to_user, site_lookup_for
+from ..models.access import (
+    has_site_permission,
+    holds_anywhere,
+    scope_to_user,
+    site_id_of,
+    site_ids_holding,
+    site_lookup_for,
+)
 from .forms import SiteScopedFormMixin, scope_field
+
+# Reports, the dashboard's figures and the listings' CSV/XLSX exports.
+REPORT_PERMISSION = "invoicing.report_invoice"
+
+
+class SiteScopedPermissionPolicyMixin:
+    """For a ``ModelPermissionPolicy`` of a model that belongs to a website: a permission on one
+    instance must also be held on the instance's website. Wagtail's bulk actions, listings and
+    inspect views ask ``user_has_permission_for_instance``; views that name an object in their URL
+    ask ``user_has_any_permission_on_site`` (``SiteScopedViewMixin``)."""
+
+    def user_has_any_permission_on_site(self, user, actions, site_id):
+        return has_site_permission(user, [self._get_permission_name(action) for action in actions], site_id)
+
+    def user_has_permission_for_instance(self, user, action, instance):
+        return super().user_has_permission_for_instance(
+            user, action, instance
+        ) and self.user_has_any_permission_on_site(user, [action], site_id_of(instance))
+
+
+class SiteScopedPermissionPolicy(SiteScopedPermissionPolicyMixin, ModelPermissionPolicy):
+    """The policy of a site-scoped model that needs no other rule (clients, templates, …)."""
 
 
 class SiteScopedViewMixin:
@@ -37,15 +74,33 @@ class SiteScopedViewMixin:
     def setup(self, request, *args, **kwargs):
         # Checked before the view's own setup, which may already fetch the object unscoped.
         pk = kwargs.get(getattr(self, "pk_url_kwarg", "pk"))
-        if pk is not None and not self.is_in_scope(unquote(str(pk)), request.user):
-            raise Http404
+        if pk is not None:
+            self.object_site_id = self.site_id_in_scope(unquote(str(pk)), request.user)
         super().setup(request, *args, **kwargs)
 
-    def is_in_scope(self, pk, user):
+    def site_id_in_scope(self, pk, user):
+        """The website id of the object ``pk``, if it is one of ``user``'s websites'; else 404."""
         try:
-            return self.scope(self.scoped_model._default_manager.filter(pk=pk), user).exists()
+            objects = self.scope(self.scoped_model._default_manager.filter(pk=pk), user)
+            found = list(objects.values_list(self.site_lookup, flat=True)[:1])
         except (ValueError, ValidationError):  # not even an id ("abc" for a number): no such object
-            return False
+            found = []
+        if not found:
+            raise Http404
+        return found[0]
+
+    # Wagtail's views (``PermissionCheckedMixin``) and ours ask these, for the whole model; on a
+    # view of one object, the permission must also be held on that object's website.
+    def user_has_permission(self, permission):
+        return super().user_has_permission(permission) and self.holds_on_object_site([permission])
+
+    def user_has_any_permission(self, permissions):
+        return super().user_has_any_permission(permissions) and self.holds_on_object_site(permissions)
+
+    def holds_on_object_site(self, actions):
+        if not hasattr(self, "object_site_id"):
+            return True  # a listing, a create view: rows and choices are checked one by one
+        return self.permission_policy.user_has_any_permission_on_site(self.request.user, actions, self.object_site_id)
 
     def scope(self, queryset, user=None):
         """``queryset`` narrowed to the user's websites when it holds this viewset's model; the
@@ -79,9 +134,54 @@ class SiteScopedViewMixin:
         return filterset
 
 
+class SiteScopedIndexMixin:
+    """A listing's links to one row's views, only where the row's website allows them: the views
+    themselves would answer 403. Its CSV/XLSX export is a report: for those who may read reports,
+    with the rows of the websites where they may."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if self.is_export and not self.show_export_buttons:
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    @cached_property
+    def show_export_buttons(self):
+        user = self.request.user
+        return super().show_export_buttons and holds_anywhere(user, REPORT_PERMISSION)
+
+    def get_base_queryset(self):
+        queryset = super().get_base_queryset()
+        user = self.request.user
+        if self.is_export and not user.is_superuser:
+            queryset = queryset.filter(**{f"{self.site_lookup}__in": site_ids_holding(user, REPORT_PERMISSION)})
+        return queryset
+
+    def get_edit_url(self, instance):
+        return self._if_allowed_on(instance, "change", super().get_edit_url(instance))
+
+    def get_copy_url(self, instance):
+        return self._if_allowed_on(instance, "add", super().get_copy_url(instance))
+
+    def get_inspect_url(self, instance):
+        return self._if_allowed_on(instance, ["add", "change", "delete", "view"], super().get_inspect_url(instance))
+
+    def get_delete_url(self, instance):
+        return self._if_allowed_on(instance, "delete", super().get_delete_url(instance))
+
+    def _if_allowed_on(self, instance, actions, url):
+        if not url:
+            return None
+        actions = [actions] if isinstance(actions, str) else actions
+        allowed = self.permission_policy.user_has_any_permission_for_instance(self.request.user, actions, instance)
+        return url if allowed else None
+
+
 @cache
 def site_scoped_view_class(view_class, site_lookup):
-    return type(f"SiteScoped{view_class.__name__}", (SiteScopedViewMixin, view_class), {"site_lookup": site_lookup})
+    bases = (SiteScopedViewMixin, view_class)
+    if issubclass(view_class, IndexView):
+        bases = (SiteScopedIndexMixin, *bases)
+    return type(f"SiteScoped{view_class.__name__}", bases, {"site_lookup": site_lookup})
 
 
 class SiteScopedViewSetMixin:
@@ -102,6 +202,17 @@ class SiteScopedViewSetMixin:
 
     def construct_view(self, view_class, **kwargs):
         return super().construct_view(site_scoped_view_class(view_class, self.site_lookup), **kwargs)
+
+    def register_permissions(self):
+        # A model with no policy of its own gets the site-scoped one; one of its own must be site-scoped.
+        policy = policy_registry.get_by_type(self.model, fallback=False)
+        if policy is None:
+            register_permission_policy(self.model, SiteScopedPermissionPolicy(self.model))
+        elif not isinstance(policy, SiteScopedPermissionPolicyMixin):
+            raise ImproperlyConfigured(
+                f"{type(policy).__name__} of {self.model.__name__} must be a SiteScopedPermissionPolicyMixin."
+            )
+        super().register_permissions()
 
     def get_form_class(self, for_update=False):
         form_class = super().get_form_class(for_update)
@@ -144,13 +255,20 @@ class SiteScopedDeleteBulkAction(SiteScopedBulkActionMixin, DeleteBulkAction):
 
 class BillingSitePermissionPolicy(SitePermissionPolicy):
     """For the per-website settings of billing (``BillingSettings``). Wagtail lets a model-wide
-    permission reach every website's setting; here the website must also be one of the user's
-    billing websites, as everywhere else."""
+    permission reach every website's setting; here, as for every billing permission, it counts on
+    the websites that the group holding it grants, and nowhere else."""
+
+    def _names(self, actions):
+        return [self._get_permission_name(action) for action in actions]
 
     def user_has_any_permission_for_instance(self, user, actions, instance):
-        site = instance if isinstance(instance, Site) else getattr(instance, self.site_fk_field_name)
-        return super().user_has_any_permission_for_instance(user, actions, instance) and may_bill_for(user, site)
+        site_id = instance.pk if isinstance(instance, Site) else getattr(instance, self.site_fk_field_name)
+        return super().user_has_any_permission_for_instance(user, actions, instance) and has_site_permission(
+            user, self._names(actions), site_id
+        )
 
     def sites_user_has_any_permission_for(self, user, actions):
         sites = super().sites_user_has_any_permission_for(user, actions)
-        return sites.filter(pk__in=billing_sites(user).values("pk"))
+        if user.is_active and user.is_superuser:
+            return sites
+        return sites.filter(pk__in=set().union(*(site_ids_holding(user, name) for name in self._names(actions))))

@@ -322,7 +322,7 @@ class ActionButton:
 
 
 def available_actions(invoice, user, *, next_url=None):
-    """The actions that ``user`` may take on ``invoice`` in its current state, for buttons."""
+    """The actions that ``user`` may take on ``invoice`` in its current state and on its website, for buttons."""
     viewset = Invoice.snippet_viewset
     policy = viewset.permission_policy
     query = "?" + urlencode({"next": next_url}) if next_url else ""
@@ -335,5 +335,5 @@ def available_actions(invoice, user, *, next_url=None):
             icon=view.icon,
         )
         for _route, view in ACTION_VIEWS
-        if view.applies_to(invoice) and policy.user_has_permission(user, view.permission_required)
+        if view.applies_to(invoice) and policy.user_has_permission_for_instance(user, view.permission_required, invoice)
     ]

@@ -1,5 +1,5 @@
 """The billing panel on the Wagtail dashboard: this month's figures and the aging of open balances,
-per currency, for the websites the user may bill for."""
+per currency, for the websites where the user may read reports."""
 
 from dataclasses import dataclass
 from decimal import Decimal
@@ -9,9 +9,8 @@ from django.utils import timezone
 from wagtail.admin.ui.components import Component
 
 from ..core.money import format_money
-from ..models.access import billing_sites
 from ..services.stats import AgingBucket, invoice_stats, month_start
-from .reports import REPORT_URL_NAME, user_may_read_reports
+from .reports import REPORT_URL_NAME, report_sites
 
 # The chart's geometry, in SVG user units; the SVG scales to its container.
 CHART_WIDTH, BAR_WIDTH, SLOT_WIDTH = 500, 64, 100
@@ -99,12 +98,12 @@ class BillingDashboardPanel(Component):
                 "bar_width": BAR_WIDTH,
                 "label_y": CHART_HEIGHT - 12,
             },
-            "report_url": reverse(REPORT_URL_NAME) if user_may_read_reports(parent_context["request"].user) else None,
+            "report_url": reverse(REPORT_URL_NAME),
         }
 
 
 def add_billing_panel(request, panels):
-    """For the ``construct_homepage_panels`` hook: only users who may bill for a website see the panel."""
-    sites = billing_sites(request.user)
+    """For the ``construct_homepage_panels`` hook: only users who may read a website's figures see the panel."""
+    sites = report_sites(request.user)
     if sites.exists():
         panels.append(BillingDashboardPanel(sites))

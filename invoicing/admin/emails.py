@@ -5,12 +5,13 @@ from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.snippets.views.snippets import SnippetViewSet
 
 from ..models import OutboundEmail
-from .access import SiteScopedViewSetMixin
+from .access import SiteScopedPermissionPolicyMixin, SiteScopedViewSetMixin
 from .columns import EmailStatusColumn
 
 
-class ReadOnlyPermissionPolicy(ModelPermissionPolicy):
-    """For records that only the system writes: viewing is all a person may do."""
+class ReadOnlyPermissionPolicy(SiteScopedPermissionPolicyMixin, ModelPermissionPolicy):
+    """For records that only the system writes, each of one website: viewing (and the model's own
+    actions, such as replaying a Stripe event) is all a person may do, on the record's website."""
 
     def user_has_permission(self, user, action):
         return action not in {"add", "change", "delete"} and super().user_has_permission(user, action)

@@ -7,6 +7,7 @@ of the invoice actions (a reason, a manual payment)."""
 import json
 
 from django import forms
+from django.contrib.auth import get_permission_codename
 from django.core.exceptions import ValidationError
 from django.db.models import Model, QuerySet
 from django.utils.translation import gettext_lazy as _
@@ -22,7 +23,7 @@ from ..core.money import SUPPORTED_CURRENCIES, exponent
 from ..core.tax import TaxTreatment
 from ..core.totals import PER_TOTAL
 from ..models import BillingSettings, Client, TaxRate
-from ..models.access import billing_sites, scope_choices
+from ..models.access import billing_sites, scope_choices, sites_granting
 from ..services.invoice_totals import discount_of
 from ..services.invoices import new_draft_terms
 from ..services.tax import ClientTaxInvalid, active_rates, clean_client_tax, resolve_line_tax
@@ -67,6 +68,13 @@ class SiteScopedFormMixin:
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             scope_field(field, self.for_user)
+        site = self.fields.get("site")
+        if site is not None and isinstance(getattr(site, "queryset", None), QuerySet):
+            # Only the websites where the user may add (or, editing, change) such a record.
+            opts = self._meta.model._meta
+            action = "change" if self.instance.pk else "add"
+            permission = f"{opts.app_label}.{get_permission_codename(action, opts)}"
+            site.queryset = site.queryset.filter(pk__in=sites_granting(self.for_user, permission).values("pk"))
 
     def clean(self):
         cleaned_data = super().clean()

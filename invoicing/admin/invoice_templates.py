@@ -22,6 +22,7 @@ from wagtail.snippets.widgets import AdminSnippetChooser
 from ..core.exceptions import InvoicingError
 from ..core.totals import compute_totals
 from ..models import Client, Invoice, InvoiceTemplate
+from ..models.access import sites_granting
 from ..services.templates import draft_from_template
 from .access import SiteScopedViewSetMixin
 from .columns import MoneyColumn
@@ -42,8 +43,14 @@ def new_invoice_url(template=None):
     return f"{url}?{urlencode({'template': template.pk})}" if template is not None else url
 
 
-def may_create_invoices(user):
-    return Invoice.snippet_viewset.permission_policy.user_has_permission(user, "add")
+def may_create_invoices(user, template=None):
+    """Whether ``user`` may add invoices: at all, or on ``template``'s website."""
+    policy = Invoice.snippet_viewset.permission_policy
+    if template is None:
+        return policy.user_has_permission(user, "add")
+    return policy.user_has_permission(user, "add") and policy.user_has_any_permission_on_site(
+        user, ["add"], template.site_id
+    )
 
 
 class NewInvoiceFromTemplateForm(forms.Form):
@@ -62,6 +69,9 @@ class NewInvoiceFromTemplateForm(forms.Form):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             scope_field(field, user)
+        # The draft is made on the template's website: only where the user may add invoices.
+        template = self.fields["template"]
+        template.queryset = template.queryset.filter(site__in=sites_granting(user, "invoicing.add_invoice"))
 
 
 class NewInvoiceFromTemplateView(PermissionCheckedMixin, WagtailAdminTemplateMixin, FormView):
@@ -116,7 +126,7 @@ class InvoiceTemplateIndexView(IndexView):
 
     def get_list_buttons(self, instance):
         buttons = super().get_list_buttons(instance)
-        if may_create_invoices(self.request.user):
+        if may_create_invoices(self.request.user, instance):
             buttons.insert(0, ListingButton(_("New invoice"), new_invoice_url(instance), icon_name="doc-full"))
         return buttons
 
@@ -133,7 +143,7 @@ class InvoiceTemplateInspectView(InspectView):
 
     @cached_property
     def header_buttons(self):
-        if not may_create_invoices(self.request.user):
+        if not may_create_invoices(self.request.user, self.object):
             return []
         return [HeaderButton(_("New invoice from template"), new_invoice_url(self.object), icon_name="doc-full")]
 

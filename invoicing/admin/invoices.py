@@ -23,7 +23,7 @@ from ..models import Invoice, OutboundEmail
 from ..models.invoices import AMOUNT_DUE
 from ..services.invoices import delete_draft, save_draft
 from ..services.outbox import issue_and_send_invoice
-from .access import SiteScopedViewSetMixin
+from .access import SiteScopedPermissionPolicyMixin, SiteScopedViewSetMixin
 from .actions import action_urlpatterns
 from .columns import EmailStatusColumn, InvoiceNumberColumn, InvoiceStatusColumn, MoneyColumn
 from .einvoices import einvoice_urlpatterns
@@ -33,9 +33,10 @@ from .inspect import InvoiceInspectView
 from .invoice_templates import new_invoice_url
 
 
-class InvoicePermissionPolicy(ModelPermissionPolicy):
+class InvoicePermissionPolicy(SiteScopedPermissionPolicyMixin, ModelPermissionPolicy):
     """Only a draft can be deleted: an issued invoice keeps its number and history, and is voided.
-    The listing, the delete view and the bulk delete all ask here."""
+    The listing, the delete view and the bulk delete all ask here. Each permission counts on the
+    invoice's own website (``SiteScopedPermissionPolicyMixin``)."""
 
     def user_has_permission_for_instance(self, user, action, instance):
         if action == "delete" and instance.status != InvoiceStatus.DRAFT:

@@ -1,11 +1,12 @@
 """The payments ledger, with wagtail-modeladmin: every payment and every refund across invoices,
-read-only (only the services write money), narrowed to the user's websites, each row one click
-from its invoice."""
+read-only (only the services write money), narrowed to the websites where the user may read it
+(``view_payment``, held through a group that grants the website), each row one click from its invoice."""
 
 from django.contrib import messages
 from django.contrib.admin import display
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import quote
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -16,7 +17,9 @@ from wagtail_modeladmin.views import DeleteView, EditView, IndexView, InspectVie
 
 from ..core.money import format_money
 from ..models import Payment, Refund
-from ..models.access import scope_to_user
+from ..models.access import scope_to_user, sites_granting
+
+LEDGER_PERMISSION = "invoicing.view_payment"
 
 
 class ReadOnlyPermissionHelper(PermissionHelper):
@@ -48,11 +51,15 @@ class OpenInvoiceButtonHelper(ButtonHelper):
 
 
 class SiteScopedInstanceMixin:
-    """modeladmin finds the row by its id alone: another website's row must answer 404."""
+    """modeladmin finds the row by its id alone: another website's row must answer 404, and a row
+    of one of the user's websites where they may not read the ledger 403."""
 
     def dispatch(self, request, *args, **kwargs):
-        if not self.model_admin.get_queryset(request).filter(pk=self.instance.pk).exists():
+        rows = self.model._default_manager.filter(pk=self.instance.pk)
+        if not scope_to_user(rows, request.user, f"{self.model_admin.invoice_path}__site").exists():
             raise Http404
+        if not self.model_admin.get_queryset(request).filter(pk=self.instance.pk).exists():
+            raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
 
 
@@ -115,7 +122,7 @@ class LedgerAdmin(ModelAdmin):
         queryset = (
             super().get_queryset(request).select_related(f"{self.invoice_path}__client", f"{self.invoice_path}__site")
         )
-        return scope_to_user(queryset, request.user, f"{self.invoice_path}__site")
+        return queryset.filter(**{f"{self.invoice_path}__site__in": sites_granting(request.user, LEDGER_PERMISSION)})
 
     def invoice_of(self, obj):
         for step in self.invoice_path.split("__"):

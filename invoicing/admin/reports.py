@@ -1,5 +1,6 @@
 """The billing report: the figures of ``services.stats`` by month and currency, for the websites
-the user may bill for, with a period filter (the last 12 months by default) and CSV/XLSX export."""
+where the user may read reports (``report_invoice``, held through a group that grants the
+website), with a period filter (the last 12 months by default) and CSV/XLSX export."""
 
 import django_filters
 from django import forms
@@ -12,24 +13,26 @@ from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.views.reports import ReportView
-from wagtail.permission_policies import ModelPermissionPolicy
 
 from ..core.money import format_money
 from ..models import Invoice, PaymentMethod
-from ..models.access import billing_sites
+from ..models.access import holds_anywhere, sites_granting
 from ..services.stats import ORIGIN_CHOICES, invoice_stats, monthly_stats, trailing_months
 from ..services.tax import tax_by_rate
+from .access import REPORT_PERMISSION
 
 REPORT_URL_NAME = "invoicing_billing_report"
 REPORT_MONTHS = 12
 MAX_PERIOD_DAYS = 3660  # ten years, as the API allows
-# Reading invoices is what the report needs; editing them implies it.
-REPORT_PERMISSIONS = ["view", "add", "change"]
-invoice_permissions = ModelPermissionPolicy(Invoice)
+
+
+def report_sites(user):
+    """The websites whose figures ``user`` may read."""
+    return sites_granting(user, REPORT_PERMISSION)
 
 
 def user_may_read_reports(user):
-    return invoice_permissions.user_has_any_permission(user, REPORT_PERMISSIONS)
+    return holds_anywhere(user, REPORT_PERMISSION)
 
 
 def _keep(queryset, name, value):
@@ -57,7 +60,7 @@ class BillingReportFilterSet(WagtailFilterSet):
         label=_("Website"),
         method=_keep,
         # Only the user's websites: any other choice is invalid, and an invalid form filters nothing.
-        queryset=lambda request: billing_sites(request.user),
+        queryset=lambda request: report_sites(request.user),
         empty_label=_("All your websites"),
     )
     origin = django_filters.ChoiceFilter(
@@ -97,8 +100,7 @@ class BillingReportView(ReportView):
     index_url_name = REPORT_URL_NAME
     index_results_url_name = f"{REPORT_URL_NAME}_results"
     filterset_class = BillingReportFilterSet
-    permission_policy = invoice_permissions
-    any_permission_required = REPORT_PERMISSIONS
+    any_permission_required = ["report"]
     export_filename = "billing-report"
     no_results_message = _("No invoices were issued and no payments received in this period.")
     columns = [
@@ -132,6 +134,9 @@ class BillingReportView(ReportView):
         "month": {fmt: (lambda month: month.strftime("%Y-%m")) for fmt in ReportView.FORMATS},
     }
 
+    def user_has_any_permission(self, permissions):
+        return user_may_read_reports(self.request.user)
+
     @cached_property
     def chosen(self):
         if self.filters and self.filters.is_valid():
@@ -150,7 +155,7 @@ class BillingReportView(ReportView):
 
     @cached_property
     def sites(self):
-        sites = billing_sites(self.request.user)
+        sites = report_sites(self.request.user)
         site = self.chosen.get("site")
         return sites.filter(pk=site.pk) if site else sites
 

@@ -82,7 +82,7 @@ SCHEDULE_ACTIONS = [
 def available_schedule_actions(schedule, user, *, next_url=None):
     """(action, url) for the moves ``user`` may make on ``schedule`` from its current status."""
     viewset = RecurringSchedule.snippet_viewset
-    if not viewset.permission_policy.user_has_permission(user, PERMISSION):
+    if not viewset.permission_policy.user_has_permission_for_instance(user, PERMISSION, schedule):
         return []
     query = "?" + urlencode({"next": next_url}) if next_url else ""
     return [

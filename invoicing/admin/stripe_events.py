@@ -1,11 +1,12 @@
 """The Stripe webhook inbox, read-only: every event received, what became of it, and a "replay"
 that applies a stored event again through the same service as the webhook. Staff see their
-websites' events; events that could not be tied to a website are for superusers only."""
+websites' events, where they may read the inbox (``view_stripeevent``), and replay an event where
+they may replay (``replay_stripeevent``): both on the event's own website. Events that could not be
+tied to a website are for superusers only."""
 
 import django_filters
 from django.contrib import messages
 from django.contrib.admin.utils import quote, unquote
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.functional import cached_property
@@ -14,17 +15,18 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 from wagtail.admin.widgets import HeaderButton, ListingButton
 from wagtail.snippets.views.snippets import IndexView, InspectView, SnippetViewSet
 
 from ..core.exceptions import InvoicingError
 from ..models import StripeEvent
-from ..models.access import scope_to_user
+from ..models.access import scope_to_user, sites_granting
 from ..services.stripe_events import replay_stripe_event
 from .access import SiteScopedViewSetMixin
 
-# Replaying applies money to invoices, as marking one paid does: it takes the same permission.
-REPLAY_PERMISSION = "invoicing.change_invoice"
+# Replaying applies money to invoices: a permission of its own, on the event's website.
+REPLAY = "replay"
 
 
 def replay_url(event):
@@ -44,9 +46,16 @@ class StripeEventFilterSet(WagtailFilterSet):
 
 
 class StripeEventIndexView(IndexView):
+    def get_base_queryset(self):
+        # Only the events of the websites where the user may read the inbox.
+        events, user = super().get_base_queryset(), self.request.user
+        if user.is_superuser:
+            return events
+        return events.filter(site__in=sites_granting(user, self.permission_policy._get_permission_name("view")))
+
     def get_list_more_buttons(self, instance):
         buttons = super().get_list_more_buttons(instance)
-        if self.request.user.has_perm(REPLAY_PERMISSION):
+        if self.user_has_permission_for_instance(REPLAY, instance):
             buttons.append(ListingButton(_("Replay"), replay_url(instance), icon_name="resubmit", priority=30))
         return buttons
 
@@ -54,15 +63,16 @@ class StripeEventIndexView(IndexView):
 class StripeEventInspectView(InspectView):
     @cached_property
     def header_buttons(self):
-        if not self.request.user.has_perm(REPLAY_PERMISSION):
+        if not self.user_has_permission(REPLAY):
             return []
         return [HeaderButton(_("Replay"), replay_url(self.object), icon_name="resubmit")]
 
 
-class ReplayView(WagtailAdminTemplateMixin, TemplateView):
+class ReplayView(PermissionCheckedMixin, WagtailAdminTemplateMixin, TemplateView):
     """Confirm, then apply the stored event again. Applying an event twice is harmless: the
     services count each payment and each refund once."""
 
+    permission_required = REPLAY
     template_name = "invoicing/admin/stripe_event_replay.html"
     header_icon = "resubmit"
     model = index_url_name = inspect_url_name = None
@@ -71,11 +81,6 @@ class ReplayView(WagtailAdminTemplateMixin, TemplateView):
         super().setup(request, *args, **kwargs)
         events = scope_to_user(StripeEvent.objects.select_related("invoice", "site"), request.user)
         self.event = get_object_or_404(events, pk=unquote(str(pk)))
-
-    def dispatch(self, request, *args, **kwargs):
-        if not request.user.has_perm(REPLAY_PERMISSION):
-            raise PermissionDenied
-        return super().dispatch(request, *args, **kwargs)
 
     def get_page_title(self):
         return _("Replay")

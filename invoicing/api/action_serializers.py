@@ -1,4 +1,4 @@
-"""What the actions on one invoice read (mark paid, void, send by email) and what they answer."""
+"""What the actions on one invoice read (mark paid, void, write off, send by email) and what they answer."""
 
 from decimal import Decimal
 
@@ -33,6 +33,10 @@ class MarkPaidSerializer(serializers.Serializer):
 
 class VoidSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=1000)
+
+
+class WriteOffSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
 
 
 class SendEmailSerializer(serializers.Serializer):

@@ -9,11 +9,11 @@ from drf_spectacular.utils import extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.filters import SearchFilter
-from rest_framework.permissions import BasePermission
 
 from ..models import Client
-from ..models.access import billing_sites, scope_to_user
+from ..models.access import billing_sites, has_site_permission, scope_to_user
 from ..services.tax import ClientTaxInvalid, clean_client_tax
+from .permissions import SitePermission
 from .schema import extend_schema
 from .views import INVOICE_ID, InvoicePagination, InvoicingAPIMixin
 
@@ -26,17 +26,11 @@ CLIENT_PERMISSIONS = {
 }
 
 
-class HasClientPermission(BasePermission):
-    """Staff only, with the ``invoicing.<action>_client`` permission the action needs."""
+class HasClientPermission(SitePermission):
+    """Staff only, with the ``invoicing.<action>_client`` permission the action needs, on the client's website."""
 
-    def has_permission(self, request, view):
-        user = request.user
-        if not (user and user.is_authenticated and user.is_active and user.is_staff):
-            return False
-        if view.action is None:
-            return True
-        action = CLIENT_PERMISSIONS.get(view.action)
-        return action is not None and user.has_perm(f"invoicing.{action}_client")
+    model = "client"
+    permissions = CLIENT_PERMISSIONS
 
 
 class ClientSerializer(serializers.ModelSerializer):
@@ -75,6 +69,12 @@ class ClientSerializer(serializers.ModelSerializer):
         if self.instance is not None and not isinstance(self.instance, list | tuple):
             # A client stays on its website: its invoices do.
             self.fields["website"].read_only = True
+
+    def validate_website(self, site):
+        user = getattr(self.context.get("request"), "user", None)
+        if not has_site_permission(user, "invoicing.add_client", site):
+            raise serializers.ValidationError(_("Your roles on this website do not allow adding clients."))
+        return site
 
     def validate(self, attrs):
         current = self.instance

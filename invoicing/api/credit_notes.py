@@ -2,7 +2,8 @@
 (``{"reason": …, "settlement": "credit"|"refund", "lines": [{"line": <invoice line id>, "quantity":
 "1"}, …]}``, without ``lines`` everything not yet credited); ``GET …/credit-notes/{id}/`` shows
 one and ``…/credit-notes/{id}/pdf/`` is its PDF. Scoped to the caller's websites like invoices:
-another website's invoice or credit note is a 404."""
+another website's invoice or credit note is a 404, and one of a website where the caller lacks the
+permission (``view``, or ``credit`` to issue one) a 403."""
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -20,7 +21,7 @@ from ..pay.headers import download_response
 from ..services.actions import ACTIONS
 from ..services.credit_note_documents import credit_note_filename, credit_note_pdf
 from ..services.credit_notes import credit_note_totals
-from .permissions import HasInvoicePermission
+from .permissions import SitePermission
 from .schema import extend_schema
 from .serializers import DecimalString, InvoiceDetailSerializer, MoneyField, TaxRowSerializer
 from .views import INVOICE_ID, InvoiceViewSet, InvoicingAPIMixin, PdfRenderer
@@ -155,21 +156,18 @@ class InvoiceCreditNotesViewSet(InvoiceViewSet):
         return Response(body, status=status.HTTP_201_CREATED)
 
 
-class CreditNotePermission(HasInvoicePermission):
-    """Reading a credit note needs the invoice view permission; issuing one is the invoice action's."""
+class CreditNotePermission(SitePermission):
+    """Reading credit notes needs the invoice view permission, issuing one the credit note action's
+    (``credit``), on the website of the invoice or credit note."""
 
-    ACTIONS = {"retrieve": "view", "pdf": "view", "einvoice": "view", "list_credit_notes": "view"}
-
-    def has_permission(self, request, view):
-        user = request.user
-        if not (user and user.is_authenticated and user.is_active and user.is_staff):
-            return False
-        if view.action is None:
-            return True
-        needed = self.ACTIONS.get(view.action) or (
-            ACTIONS["credit_note"].permission if view.action == "issue_credit_note" else None
-        )
-        return needed is not None and user.has_perm(f"invoicing.{needed}_invoice")
+    model = "invoice"
+    permissions = {
+        "retrieve": "view",
+        "pdf": "view",
+        "einvoice": "view",
+        "list_credit_notes": "view",
+        "issue_credit_note": ACTIONS["credit_note"].permission,
+    }
 
 
 InvoiceCreditNotesViewSet.permission_classes = [CreditNotePermission]

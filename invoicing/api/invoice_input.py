@@ -14,7 +14,7 @@ from wagtail.models import Site
 from ..core.exceptions import ValidationFailed
 from ..core.money import CURRENCY_CHOICES
 from ..models import Client, Invoice, InvoiceTemplate
-from ..models.access import billing_sites, scope_to_user
+from ..models.access import billing_sites, has_site_permission, scope_to_user
 from ..services.tax import active_rates, default_rate, resolve_line_tax
 from ..services.templates import template_fields
 from .serializers import MAX_DUE_DAYS_AHEAD, MAX_LINES, LineSerializer
@@ -71,8 +71,11 @@ class InvoiceWriteSerializer(serializers.Serializer):
         return value
 
     def validate(self, attrs):
+        named_website = "website" in attrs
         if attrs.get("template") is not None:
             attrs = self.filled_from_template(attrs)
+        if attrs.get("website") is not None:
+            self.check_website_permission(attrs["website"], field="website" if named_website else "template")
         site = attrs.get("website") or getattr(self.instance, "site", None)
         client = attrs.get("client") or getattr(self.instance, "client", None)
         if site and client and client.site_id != site.pk:
@@ -80,6 +83,17 @@ class InvoiceWriteSerializer(serializers.Serializer):
         if site and attrs.get("lines"):
             attrs["lines"] = lines_with_tax(site, attrs["lines"])
         return attrs
+
+    def check_website_permission(self, site, *, field):
+        """A website you see but where your roles do not let you create invoices is refused like
+        one you do not see: a 400 on ``field``. Moving a draft to another website creates it there."""
+        if self.instance is not None and self.instance.site_id == site.pk:
+            return  # the draft's own website: the view checked the change permission on the draft
+        user = getattr(self.context.get("request"), "user", None)
+        if not has_site_permission(user, "invoicing.add_invoice", site):
+            raise serializers.ValidationError(
+                {field: [_("Your roles on this website do not allow creating invoices.")]}
+            )
 
     def filled_from_template(self, attrs):
         template = attrs.pop("template")

@@ -41,7 +41,7 @@ ERROR_SCHEMA = {
 ERRORS = {
     "400": "Invalid input; `fields` names each field in error.",
     "401": "Not authenticated.",
-    "403": "Not allowed (permission, or CSRF on the public POST).",
+    "403": "Not allowed: a permission you do not hold on this website (or CSRF on the public POST).",
     "404": "Not found (or another website's).",
     "405": "Method not allowed.",
     "406": "Not acceptable.",

@@ -26,7 +26,7 @@ from ..core.exceptions import InvalidTransition
 from ..core.lifecycle import COLLECTIBLE_STATES, InvoiceStatus
 from ..mail.kinds import EmailKind
 from ..models import Invoice, Payment
-from ..models.access import billing_sites, scope_to_user
+from ..models.access import scope_to_user, sites_granting
 from ..pay.headers import download_response
 from ..services.actions import ACTIONS
 from ..services.documents import pdf_filename
@@ -41,6 +41,7 @@ from .action_serializers import (
     SendEmailResultSerializer,
     SendEmailSerializer,
     VoidSerializer,
+    WriteOffSerializer,
 )
 from .filters import InvoiceFilter
 from .invoice_input import InvoiceWriteSerializer, draft_as_input
@@ -121,7 +122,8 @@ def payments_with_refunds():
     destroy=extend_schema(summary="Delete a draft", description="An issued invoice answers 409: void it instead."),
 )
 class InvoiceViewSet(InvoicingAPIMixin, viewsets.ModelViewSet):
-    """Invoices of the websites you bill for (another website's invoice is a 404). Amounts are
+    """Invoices of the websites you bill for (another website's invoice is a 404); each action needs
+    its permission on the invoice's own website (else 403, see ``permissions``). Amounts are
     decimal strings, never JSON numbers. Errors are ``{"code", "detail"}``, plus ``fields`` for
     invalid input."""
 
@@ -249,6 +251,21 @@ class InvoiceViewSet(InvoicingAPIMixin, viewsets.ModelViewSet):
         return Response(self.detail_data(invoice))
 
     @extend_schema(
+        summary="Write off an open invoice (mark it uncollectible)",
+        description="The client can no longer pay it through its link; money recorded later still settles it. "
+        "409 unless the invoice is open.",
+        request=WriteOffSerializer,
+        responses={200: InvoiceDetailSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def mark_uncollectible(self, request, pk=None):
+        invoice = self.get_object()
+        serializer = WriteOffSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        ACTIONS["mark_uncollectible"].run(invoice, by=request.user, **serializer.validated_data)
+        return Response(self.detail_data(invoice))
+
+    @extend_schema(
         summary="Pause the invoice's scheduled reminders",
         description="Emails sent by hand still go. 409 when they are already paused or the invoice is not open.",
         request=None,
@@ -283,7 +300,7 @@ class InvoiceViewSet(InvoicingAPIMixin, viewsets.ModelViewSet):
         return download_response(ACTIONS["pdf"].run(invoice, by=request.user), pdf_filename(invoice))
 
     @extend_schema(
-        summary="Statistics of the websites you may see, per currency",
+        summary="Statistics of the websites where you may read reports, per currency",
         parameters=[StatsQuerySerializer],
         responses={200: StatsSerializer},
     )
@@ -292,7 +309,7 @@ class InvoiceViewSet(InvoicingAPIMixin, viewsets.ModelViewSet):
         query = StatsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         period = query.validated_data
-        sites = billing_sites(request.user)
+        sites = sites_granting(request.user, "invoicing.report_invoice")
         if "website" in period:
             sites = sites.filter(pk=period["website"])
         figures = invoice_stats(

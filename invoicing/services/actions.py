@@ -25,7 +25,7 @@ from .tokens import revoke_payment_link, rotate_payment_link
 class InvoiceAction:
     name: str
     label: Promise
-    permission: str  # the invoice model permission it needs: "view" or "change"
+    permission: str  # the invoice permission action it needs ("view", "change", "void", …), on its website
     applies_to: Callable  # (invoice) -> bool, for offering it; the service checks again
     run: Callable  # (invoice, *, by, **params): the service call
 
@@ -96,7 +96,7 @@ ACTIONS = {
         InvoiceAction(
             "mark_uncollectible",
             _("Mark uncollectible"),
-            "change",
+            "write_off",
             applies_to=lambda invoice: invoice.status == InvoiceStatus.OPEN,
             run=mark_uncollectible,
         ),
@@ -117,7 +117,7 @@ ACTIONS = {
         InvoiceAction(
             "void",
             _("Void"),
-            "change",
+            "void",
             applies_to=lambda invoice: _collectible(invoice) and invoice.amount_paid == 0,
             run=void_invoice,
         ),
@@ -131,7 +131,7 @@ ACTIONS = {
         InvoiceAction(
             "credit_note",
             _("Issue credit note"),
-            "change",
+            "credit",
             applies_to=can_be_credited,
             run=issue_credit_note,
         ),

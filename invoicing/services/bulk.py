@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy
 from ..conf import invoicing_settings
 from ..core.exceptions import InvoicingError
 from ..models import BulkJob, Invoice
-from ..models.access import billing_sites, scope_to_user
+from ..models.access import billing_sites, scope_to_user, sites_granting
 from .actions import ACTIONS
 from .documents import invoice_pdf, pdf_filename
 from .invoices import describe
@@ -73,10 +73,18 @@ def _label(invoice):
     return f"{describe(invoice)} · {invoice.site.site_name or invoice.site.hostname}"
 
 
+def _permission(job):
+    """The invoice permission the job's action needs, on each invoice's website."""
+    return ACTIONS["pdf" if job.action == DOWNLOAD_PDFS else job.action].permission
+
+
 def _invoices(job, invoice_ids):
-    """``invoice_ids`` by id, looked up again through the starter's access: access withdrawn since
-    the job was queued also withdraws the invoices (missing from the answer)."""
-    return scope_to_user(Invoice.objects.select_related("site", "client"), job.created_by).in_bulk(invoice_ids)
+    """``invoice_ids`` by id, looked up again through the starter's access and their permission
+    for the action on each invoice's website: either withdrawn since the job was queued also
+    withdraws the invoices (missing from the answer)."""
+    invoices = scope_to_user(Invoice.objects.select_related("site", "client"), job.created_by)
+    allowed = sites_granting(job.created_by, f"invoicing.{_permission(job)}_invoice")
+    return invoices.filter(site__in=allowed).in_bulk(invoice_ids)
 
 
 def _record(job, invoice_pk, invoice, error=None):
@@ -135,7 +143,7 @@ def _handle_next(job_id, token, invoices, each):
         invoice_pk = job.invoice_ids[job.cursor]
         invoice = invoices.get(invoice_pk)
         if invoice is None:
-            error = _("This invoice no longer exists, or you no longer have access to it.")
+            error = _("This invoice no longer exists, or you may no longer do this to it.")
         else:
             error = _run_one(job, invoice, each)
         _record(job, invoice_pk, invoice, error)

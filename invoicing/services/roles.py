@@ -98,6 +98,9 @@ def _ensure_role(site, definition, email_page):
                 _("%(permission)s on the page “%(page)s”") % {"permission": permission.name, "page": email_page.title},
             )
     root = Collection.get_first_root_node()
+    if definition.collection_permissions and root is None:
+        result.problems.append(_("There is no root collection of images: the logo cannot be chosen."))
+        return result
     for permission in permissions_named(definition.collection_permissions):
         _ensure(
             result,

@@ -7,8 +7,17 @@ from rest_framework.authtoken.models import Token
 from tests.factories import billing_staff
 
 API = "/api/v1/order-payments/invoices/"
-# Every invoice permission; API callers need no admin access.
-INVOICE_PERMISSIONS = ("view_invoice", "add_invoice", "change_invoice", "delete_invoice")
+# Every invoice permission, the actions' own included; API callers need no admin access.
+INVOICE_PERMISSIONS = (
+    "view_invoice",
+    "add_invoice",
+    "change_invoice",
+    "delete_invoice",
+    "void_invoice",
+    "write_off_invoice",
+    "credit_invoice",
+    "report_invoice",
+)
 
 
 def invoice_url(invoice_or_id, action=None):

@@ -23,15 +23,21 @@ DETAIL_CALLS = [
     ("post", "send_email", {}),
     ("post", "mark_paid", {"reason": "x"}),
     ("post", "void", {"reason": "x"}),
+    ("post", "mark_uncollectible", {}),
     ("get", "pdf", None),
 ]
 # (method, action, body, the permission it needs); the action "list" or "stats" names a URL without an invoice.
 PERMISSIONS = {"get": "view", "put": "change", "patch": "change", "delete": "delete", "post": "change"}
+# The actions that need a permission of their own.
+ACTION_PERMISSIONS = {"void": "void", "mark_uncollectible": "write_off"}
 EVERY_CALL = [
     ("get", "list", None, "view"),
     ("post", "list", {}, "add"),
-    ("get", "stats", None, "view"),
-    *[(method, action, body, PERMISSIONS[method]) for method, action, body in DETAIL_CALLS],
+    ("get", "stats", None, "report"),
+    *[
+        (method, action, body, ACTION_PERMISSIONS.get(action, PERMISSIONS[method]))
+        for method, action, body in DETAIL_CALLS
+    ],
 ]
 
 

@@ -107,11 +107,13 @@ def test_another_websites_invoice_and_credit_note_are_404(client, acme_staff, si
     assert CreditNote.objects.count() == 1
 
 
-def test_issuing_needs_the_change_permission(client, site_a):
+def test_issuing_needs_the_credit_permission(client, site_a):
     from tests.factories import billing_staff
 
-    viewer = billing_staff(site_a, username="cn-viewer", permissions=("view_invoice",))
+    # Viewing and changing invoices is not enough: crediting is a permission of its own.
+    clerk = billing_staff(site_a, username="cn-clerk", permissions=("view_invoice", "change_invoice"))
     invoice = two_rates(site_a)
-    api = TokenClient(client, viewer)
+    api = TokenClient(client, clerk)
     assert api.post(invoice_url(invoice, "credit-notes"), {"reason": "x"}).status_code == 403
     assert api.get(invoice_url(invoice, "credit-notes")).status_code == 200
+    assert not CreditNote.objects.exists()

@@ -82,9 +82,15 @@ def test_each_currency_keeps_its_exponent_and_is_never_summed(api, billing_data)
 
 
 def test_only_the_callers_websites(client, billing_data, site_a, site_b):
-    acme = TokenClient(client, billing_staff(site_a, username="acme-viewer", permissions=("view_invoice",)))
+    acme = TokenClient(client, billing_staff(site_a, username="acme-reporter", permissions=("report_invoice",)))
     assert list(by_currency(acme.get(STATS, MAY))) == ["EUR", "JPY"]
     assert by_currency(acme.get(STATS, {**MAY, "website": site_b.pk})) == {}
+
+
+def test_stats_need_the_report_permission(client, billing_data, site_a):
+    viewer = TokenClient(client, billing_staff(site_a, username="acme-viewer", permissions=("view_invoice",)))
+    response = viewer.get(STATS, MAY)
+    assert (response.status_code, response.json()["code"]) == (403, "permission_denied")
 
 
 def test_one_website(api, billing_data, site_b):

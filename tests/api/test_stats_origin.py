@@ -66,7 +66,7 @@ def test_an_unknown_origin_names_the_field(api):
 
 
 def test_the_origin_keeps_to_the_callers_websites(client, books, site_b):
-    outsider = TokenClient(client, billing_staff(site_b, username="globex-viewer", permissions=("view_invoice",)))
+    outsider = TokenClient(client, billing_staff(site_b, username="globex-reporter", permissions=("report_invoice",)))
     assert outsider.get(STATS, {**PERIOD, "origin": "recurring"}).json()["currencies"] == []
 
 

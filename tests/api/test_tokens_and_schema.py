@@ -67,6 +67,7 @@ def test_the_schema_documents_every_operation(client):
         (prefix + "{id}/send_email/", "post"),
         (prefix + "{id}/mark_paid/", "post"),
         (prefix + "{id}/void/", "post"),
+        (prefix + "{id}/mark_uncollectible/", "post"),
         (prefix + "{id}/pause_reminders/", "post"),
         (prefix + "{id}/resume_reminders/", "post"),
         (prefix + "{id}/pdf/", "get"),

@@ -3,13 +3,14 @@
 
 from dataclasses import replace
 
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from invoicing.models import BulkJob, Invoice, OutboundEmail, Payment
 from invoicing.services import bulk
 from invoicing.services import invoices as invoice_services
 from invoicing.services.payments import record_manual_payment
-from tests.factories import billing_staff, draft_invoice, open_invoice
+from tests.factories import ACCESS_ADMIN, billing_staff, draft_invoice, open_invoice
 
 
 def bulk_url(action, invoices):
@@ -102,6 +103,9 @@ class TestBulkActions:
         assert "is void; only open invoices are sent or reminded." in page
 
 
+VOIDER = (ACCESS_ADMIN, "view_invoice", "void_invoice")
+
+
 class TestScoping:
     def test_another_websites_invoices_are_not_found(self, client, site_a, site_b):
         theirs, _ = open_invoice(site_b)
@@ -113,18 +117,29 @@ class TestScoping:
     def test_mixed_selection_acts_on_own_website_only(self, client, site_a, site_b):
         ours, _ = open_invoice(site_a)
         theirs, _ = open_invoice(site_b)
-        client.force_login(billing_staff(site_a))
+        client.force_login(billing_staff(site_a, permissions=VOIDER))
         job, _ = run(client, "void", [ours, theirs], {"reason": "Duplicate"})
         assert statuses([ours, theirs]) == ["void", "open"] and job.invoice_ids == [ours.pk]
 
     def test_access_withdrawn_before_the_job_runs(self, site_a):
         invoice, _ = open_invoice(site_a)
-        staff = billing_staff(site_a)
+        staff = billing_staff(site_a, permissions=VOIDER)
         job = bulk.start_bulk_job("void", [invoice], by=staff, params={"reason": "x"})
         staff.groups.clear()
         bulk.run_bulk_job(job.pk)
         job.refresh_from_db()
-        assert job.failed == 1 and "no longer have access" in job.failures[0]["reason"]
+        assert job.failed == 1 and "you may no longer do this to it" in job.failures[0]["reason"]
+        assert statuses([invoice]) == ["open"]
+
+    def test_the_permission_withdrawn_before_the_job_runs(self, site_a):
+        """Still billing for the website, but no longer allowed to void there: nothing is voided."""
+        invoice, _ = open_invoice(site_a)
+        staff = billing_staff(site_a, permissions=VOIDER)
+        job = bulk.start_bulk_job("void", [invoice], by=staff, params={"reason": "x"})
+        staff.groups.get().permissions.remove(Permission.objects.get(codename="void_invoice"))
+        bulk.run_bulk_job(job.pk)
+        job.refresh_from_db()
+        assert job.failed == 1 and "you may no longer do this to it" in job.failures[0]["reason"]
         assert statuses([invoice]) == ["open"]
 
 

@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from invoicing.models import PaymentMethod
-from tests.factories import UserFactory
+from tests.factories import ACCESS_ADMIN, UserFactory, billing_staff
 from tests.integration.test_stats import at, build_billing_data, issue, pay
 
 TODAY = "2026-06-15 12:00"
@@ -104,11 +104,18 @@ def test_the_aging_chart_draws_a_bar_per_bucket(client, admin_user, june_data):
     ]
 
 
-def test_staff_of_site_a_see_only_site_a(client, june_data, acme_viewer):
-    page = dashboard(client, acme_viewer)
+def test_staff_of_site_a_see_only_site_a(client, june_data, site_a):
+    reader = billing_staff(site_a, username="acme-reader", permissions=(ACCESS_ADMIN, "view_invoice", "report_invoice"))
+    page = dashboard(client, reader)
     assert list(figures(page)) == ["EUR", "JPY"]
     assert figures(page)["EUR"]["outstanding"] == "775.00 EUR"
     assert page.select_one('[data-aging-chart="USD"]') is None
+
+
+def test_the_figures_are_for_those_who_may_read_reports(client, june_data, acme_viewer):
+    """Seeing a website's invoices is not reading its figures (``report_invoice``)."""
+    page = dashboard(client, acme_viewer)
+    assert page.select_one("#billing-summary-section") is None
 
 
 def test_the_panel_is_hidden_from_users_without_a_website(client, june_data):

@@ -216,9 +216,10 @@ def seed(site, count):
             draft_invoice(site, client=client, title=f"Invoice {n}")
 
 
-# The listing's queries: session, user, profile, count, locale, permissions, the menu's pages,
-# the website filter's choices and the page of invoices, with no query per row.
-LISTING_QUERIES = 12
+# The listing's queries: session, user, profile, count, locale, permissions (Django's, and which
+# website each counts on: one query), the menu's pages, the website filter's choices and the page
+# of invoices, with no query per row.
+LISTING_QUERIES = 13
 
 
 def test_the_listing_runs_the_same_queries_for_10_invoices_or_60(admin_client, site_a, django_assert_max_num_queries):

@@ -4,9 +4,11 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management import call_command
 from wagtail.models import Collection, Locale, Page, Site
 
+from invoicing.core.roles import Role
 from invoicing.models import (
     BillingAccountPage,
     Client,
@@ -21,6 +23,7 @@ from invoicing.models import (
     Payment,
     PayPage,
     RecurringSchedule,
+    SiteRole,
     TaxRate,
 )
 
@@ -32,6 +35,18 @@ WEBSITE_LINE = re.compile(
     r"\(sign in as (?P<email>\S+)\)$",
     re.MULTILINE,
 )
+# "  Acme Corp, Billing clerk: http://localhost:8000/admin/  (user: acme-clerk, password: …)"
+ROLE_USER_LINE = re.compile(
+    r"^  (?P<site>[^,\n]+), (?P<role>[^:\n]+): http://localhost:8000/admin/  "
+    r"\(user: (?P<username>\S+), password: (?P<password>\S+)\)$",
+    re.MULTILINE,
+)
+ROLE_USERS = {
+    "acme-clerk": ("Acme Corp", Role.CLERK),
+    "acme-manager": ("Acme Corp", Role.MANAGER),
+    "acme-editor": ("Acme Corp", Role.MARKETING_EDITOR),
+    "globex-editor": ("Globex", Role.MARKETING_EDITOR),
+}
 
 
 def seed(*args):
@@ -59,12 +74,19 @@ def counts():
             DiscountRedemption,
             Instalment,
             CreditNote,
+            get_user_model(),
+            Group,
+            SiteRole,
         )
     ]
 
 
 def printed_websites(output):
     return {match["name"]: match.groupdict() for match in WEBSITE_LINE.finditer(output)}
+
+
+def printed_role_users(output):
+    return {match["username"]: match.groupdict() for match in ROLE_USER_LINE.finditer(output)}
 
 
 def test_seed_demo_builds_two_branded_sites_with_invoices_in_every_state(client):
@@ -161,13 +183,54 @@ def test_the_demo_shows_each_money_feature():
 
 
 def test_seed_demo_is_idempotent_and_rotates_the_printed_links(client):
-    first_links = re.findall(r"pay link: (\S+)", seed())
+    first = seed()
+    first_links = re.findall(r"pay link: (\S+)", first)
     before = counts()
-    second_links = re.findall(r"pay link: (\S+)", seed())
+    second = seed()
+    second_links = re.findall(r"pay link: (\S+)", second)
     assert counts() == before
     assert set(first_links).isdisjoint(second_links)
     old = urlsplit(first_links[0])
     assert client.get(old.path, HTTP_HOST=old.netloc).status_code == 410
+    # The role users' passwords are fresh too: the first run's no longer open the admin.
+    for username, printed in printed_role_users(first).items():
+        assert printed["password"] != printed_role_users(second)[username]["password"]
+        assert not client.login(username=username, password=printed["password"])
+
+
+def test_seed_demo_makes_one_user_per_role_in_their_websites_group_only(client):
+    printed = printed_role_users(seed())
+    assert sorted(printed) == sorted(ROLE_USERS)
+    # Both websites' three roles, as invoicing_roles makes them.
+    assert sorted(SiteRole.objects.values_list("site__site_name", "role")) == sorted(
+        (site_name, role) for site_name in ("Acme Corp", "Globex") for role in Role.values
+    )
+    for username, (site_name, role) in ROLE_USERS.items():
+        user = get_user_model().objects.get(username=username)
+        assert user.is_staff and user.is_active and not user.is_superuser
+        assert list(user.groups.all()) == [SiteRole.objects.get(site__site_name=site_name, role=role).group]
+        assert (printed[username]["site"], printed[username]["role"]) == (site_name, role.label)
+        assert client.login(username=username, password=printed[username]["password"])
+        assert client.get("/admin/").status_code == 200
+        client.logout()
+
+
+def test_seed_demo_puts_a_role_user_back_in_their_group_only(monkeypatch, client):
+    """What an admin changed on a demo user (another group, superuser) is undone by the next run,
+    so that the demo tour's users see what it says; the password comes from the environment when set."""
+    seed()
+    clerk = get_user_model().objects.get(username="acme-clerk")
+    manager_group = SiteRole.objects.get(site__hostname="acme.localhost", role=Role.MANAGER).group
+    clerk.groups.add(manager_group)
+    clerk.is_superuser = True
+    clerk.save()
+    monkeypatch.setenv("DEMO_USER_PASSWORD", "the-demo-users-password")
+    printed = printed_role_users(seed())
+    clerk.refresh_from_db()
+    assert not clerk.is_superuser
+    assert [site_role.role for site_role in SiteRole.objects.filter(group__user=clerk)] == [Role.CLERK]
+    assert {user["password"] for user in printed.values()} == {"the-demo-users-password"}
+    assert client.login(username="acme-editor", password="the-demo-users-password")
 
 
 def test_seed_demo_on_another_port_moves_the_sites_instead_of_adding_some(client):

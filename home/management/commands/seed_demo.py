@@ -1,6 +1,7 @@
 """Create (or bring up to date) the demo: two websites, their pages (pay page, billing account
-page, branding), clients and invoices in every state, and an admin. Safe to run again: nothing is
-duplicated, and each run issues a fresh payment link per site, because raw tokens are never stored."""
+page, branding), their roles' groups, clients and invoices in every state, an admin and one user per
+role. Safe to run again: nothing is duplicated, and each run issues a fresh payment link per site,
+because raw tokens are never stored, and fresh passwords unless the environment gives them."""
 
 import io
 import os
@@ -19,6 +20,7 @@ from wagtail.models import Collection, Locale, Page, Site
 
 from home import demo
 from home.models import HomePage
+from invoicing.core.roles import Role
 from invoicing.models import (
     BillingSettings,
     Client,
@@ -35,6 +37,7 @@ from invoicing.services import payments as payment_services
 from invoicing.services.credit_notes import issue_credit_note
 from invoicing.services.discounts import apply_discount_code
 from invoicing.services.plans import set_plan
+from invoicing.services.roles import ensure_roles
 from invoicing.services.sites import account_url, set_up_site
 from invoicing.services.tax import clean_client_tax, save_tax_rate
 from invoicing.services.tokens import rotate_payment_link
@@ -50,9 +53,21 @@ ACCOUNT_INVOICES = [
     ("Domain renewals", demo.lines(("Domain, one year", "4", "18.00", "19")), -5, "paid"),
 ]
 
+# One staff user per role to sign in as, by website slug: "acme-clerk" is Acme's Billing clerk.
+ROLE_USERS = {
+    "acme": (Role.CLERK, Role.MANAGER, Role.MARKETING_EDITOR),
+    "globex": (Role.MARKETING_EDITOR,),
+}
+USERNAME_SUFFIXES = {Role.CLERK: "clerk", Role.MANAGER: "manager", Role.MARKETING_EDITOR: "editor"}
+
+
+def demo_password(variable):
+    """The password the environment variable ``variable`` gives, else a fresh one per run."""
+    return os.environ.get(variable) or secrets.token_urlsafe(12)
+
 
 class Command(BaseCommand):
-    help = "Create or refresh the demo websites, invoices and admin user, and print fresh pay links."
+    help = "Create or refresh the demo websites, invoices, admin and one user per role, and print fresh pay links."
 
     def add_arguments(self, parser):
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
@@ -62,9 +77,10 @@ class Command(BaseCommand):
             admin, password = self.ensure_admin()
             self.ensure_wagtail_roots()
             self.remove_wagtail_welcome_site()
-            websites = []
+            websites, role_users = [], []
             for index, spec in enumerate(demo.SITES):
                 site = self.ensure_site(spec, port=port, is_default=index == 0)
+                role_users += self.ensure_role_users(site, spec)
                 self.ensure_tax_and_codes(site, spec)
                 account_client = self.ensure_invoices(site, spec, admin)
                 self.ensure_money_features(site, spec, admin)
@@ -73,6 +89,11 @@ class Command(BaseCommand):
                 websites.append((site, rotate_payment_link(invoice, by=admin), account_client))
         self.stdout.write(self.style.SUCCESS("Demo data is ready."))
         self.stdout.write(f"  Admin:    http://localhost:{port}/admin/  (user: admin, password: {password})")
+        for site, role, user, user_password in role_users:
+            self.stdout.write(
+                f"  {site.site_name}, {role.label}: http://localhost:{port}/admin/"
+                f"  (user: {user.username}, password: {user_password})"
+            )
         for site, link, account_client in websites:
             self.stdout.write(
                 f"  {site.site_name}: {site.root_url}/  pay link: {link.url}"
@@ -83,10 +104,37 @@ class Command(BaseCommand):
         user, _ = get_user_model().objects.get_or_create(
             username="admin", defaults={"email": "admin@example.com", "is_staff": True, "is_superuser": True}
         )
-        password = os.environ.get("DEMO_ADMIN_PASSWORD") or secrets.token_urlsafe(12)
+        password = demo_password("DEMO_ADMIN_PASSWORD")
         user.set_password(password)
         user.save()
         return user, password
+
+    def ensure_role_users(self, site, spec):
+        """The website's roles' groups (as ``invoicing_roles`` makes them), and a staff user in
+        each of the demo's: only that group, so that each sees what its role grants and no more."""
+        groups = {}
+        for result in ensure_roles(site):
+            for problem in result.problems:
+                self.stderr.write(self.style.ERROR(problem))
+            groups[result.site_role.role] = result.group
+        users = []
+        for role in ROLE_USERS.get(spec["slug"], ()):
+            username = f"{spec['slug']}-{USERNAME_SUFFIXES[role]}"
+            user, _ = get_user_model().objects.update_or_create(
+                username=username,
+                defaults={
+                    "email": f"{username}@{site.hostname}",
+                    "is_staff": True,
+                    "is_superuser": False,
+                    "is_active": True,
+                },
+            )
+            password = demo_password("DEMO_USER_PASSWORD")
+            user.set_password(password)
+            user.save()
+            user.groups.set([groups[role]])
+            users.append((site, role, user, password))
+        return users
 
     def ensure_wagtail_roots(self):
         """Wagtail's migrations make the page tree's root, the root collection and the default
