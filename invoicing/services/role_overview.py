@@ -77,14 +77,14 @@ def _ancestor_paths(path):
 
 def _email_page_paths(sites):
     """``{site id: path of its Invoice emails page}``, the page ``services.roles`` gives roles on:
-    the first made below the site's root page. One query for all the websites."""
+    the first below the site's root page in the page tree's order. One query for all the websites."""
     roots = {site.pk: site.root_page.path for site in sites}
     if not roots:
         return {}
     below_a_root = Q()
     for root_path in set(roots.values()):
         below_a_root |= Q(path__startswith=root_path)
-    paths = InvoiceEmailTemplatePage.objects.filter(below_a_root).order_by("pk").values_list("path", flat=True)
+    paths = InvoiceEmailTemplatePage.objects.filter(below_a_root).order_by("path").values_list("path", flat=True)
     email_pages = {}
     for path in paths:
         for site_id, root_path in roots.items():
