@@ -1,5 +1,6 @@
 """A panel on Wagtail's group page: the websites whose billing the group's members may see and
-act on. It narrows; the invoicing permissions above it allow. Saved as ``SiteBillingAccess`` rows."""
+act on. It narrows; the invoicing permissions above it allow, on these websites only. Saved as
+``SiteBillingAccess`` rows."""
 
 from django import forms
 from django.db import transaction
@@ -20,8 +21,8 @@ class BillingSitesForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         label=_("Websites"),
         help_text=_(
-            "Members of this group see and act on the invoices, clients, payments and reports of these "
-            "websites only, as far as the invoicing permissions allow. Superusers see every website."
+            "Members of this group see the invoices, clients, payments and reports of these websites, and "
+            "this group's invoicing permissions count on these websites only. Superusers see every website."
         ),
     )
 
