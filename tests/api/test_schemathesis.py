@@ -2,7 +2,7 @@
 WSGI app). Each operation gets generated requests, valid and invalid; every answer must be a
 documented status with a body that matches the schema, never a 5xx.
 
-- As a superuser: 13 operations × ``SUPERUSER_EXAMPLES`` cases, on real invoices (path ids are
+- As a superuser: every operation × ``SUPERUSER_EXAMPLES`` cases, on real invoices (path ids are
   mapped onto the invoices of the data set, and some are left unknown).
 - As Acme's staff (every invoice permission, Acme only), with every path id, pay token and body
   aimed at Globex's invoices, website and client: nothing of Globex may ever come back (no 2xx on
