@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.utils.translation import get_supported_language_variant
-from wagtail.models import Locale, Page, Site
+from wagtail.models import Collection, Locale, Page, Site
 
 from home.models import HomePage
 from invoicing.models import (
@@ -22,9 +22,11 @@ from invoicing.services import invoices as invoice_services
 
 
 def page_tree_root():
-    """The page tree's root and the default locale, made again where a transactional test before
-    this one flushed the database (Wagtail's migrations made them; a flush does not)."""
+    """The page tree's root, the default locale and the root collection of images, made again where
+    a transactional test before this one flushed the database (Wagtail's migrations made them; a
+    flush does not)."""
     Locale.objects.get_or_create(language_code=get_supported_language_variant(settings.LANGUAGE_CODE))
+    Collection.get_first_root_node() or Collection.add_root(name="Root")
     return Page.get_first_root_node() or Page.add_root(instance=Page(title="Root"))
 
 

@@ -234,3 +234,15 @@ def test_a_website_without_an_emails_page_gets_its_billing_roles_and_a_problem_f
     # Once the website is set up, the editor gets its page.
     call_command("invoicing_setup_site", "initech.test", stdout=StringIO(), stderr=StringIO())
     assert set(GroupPagePermission.objects.filter(group=editor).values_list("page", flat=True)) == {email_page(site).pk}
+
+
+def test_without_a_root_collection_the_editor_gets_its_page_and_a_problem_for_the_logo(site_a):
+    """A database that lost Wagtail's root collection (flushed, say): the roles are made all the same,
+    and the editor's missing image permissions are named rather than skipped in silence."""
+    Collection.objects.all().delete()
+    output, errors = run("invoicing_roles", "--site", "acme.test")
+    assert errors == "There is no root collection of images: the logo cannot be chosen.\n"
+    editor = group_of(site_a, Role.MARKETING_EDITOR)
+    assert GroupPagePermission.objects.filter(group=editor, page=email_page(site_a)).count() == 2
+    assert not GroupCollectionPermission.objects.filter(group=editor).exists()
+    assert output.count("Created the group") == 3
