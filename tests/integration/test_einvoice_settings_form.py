@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from invoicing.models import BillingSettings
+from tests.page_forms import posted_form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -13,15 +14,7 @@ pytestmark = pytest.mark.django_db
 def post_settings(admin_client, site, **changes):
     """The settings form as the admin sees it, with ``changes``: what a browser would send back."""
     url = reverse("wagtailsettings:edit", args=["invoicing", "billingsettings", site.pk])
-    form = admin_client.get(url).context["form"]
-    data = {}
-    for name, field in form.fields.items():
-        value = changes.get(name, form.initial.get(name, field.initial))
-        if value is True:
-            data[name] = "on"
-        elif value is not None and value is not False:
-            data[name] = value
-    return admin_client.post(url, data)
+    return admin_client.post(url, posted_form_data(admin_client.get(url).context["form"], **changes))
 
 
 def errors_of(response):

@@ -54,11 +54,7 @@ EVERY_CAPABILITY = [
 ]
 # What each role may do on its website, written out here rather than read from core.roles.
 CLERK_MAY = {SEE, DRAFTS, ISSUE_AND_SEND, DOCUMENTS}
-MANAGER_MAY = {
-    SEE,
-    DRAFTS,
-    ISSUE_AND_SEND,
-    DOCUMENTS,
+MANAGER_MAY = CLERK_MAY | {
     VOID,
     WRITE_OFF,
     CREDIT,

@@ -11,7 +11,7 @@ from wagtail.models import Page
 from wagtail.test.utils.form_data import inline_formset, nested_form_data
 
 from invoicing.models import BillingSettings, Client, Invoice, OutboundEmail, StripeEvent
-from tests.page_forms import page_form_data
+from tests.page_forms import page_form_data, posted_form_data
 
 from .matrix import INVALID, NOT_FOUND, REFUSED
 
@@ -78,15 +78,7 @@ def settings_form(world, site, **changes):
 
     browser = Browser()
     browser.force_login(world.user("superuser"))
-    form = browser.get(settings_url(site)).context["form"]
-    data = {}
-    for name, field in form.fields.items():
-        value = changes.get(name, form.initial.get(name, field.initial))
-        if value is True:
-            data[name] = "on"
-        elif value is not None and value is not False:
-            data[name] = value
-    return data
+    return posted_form_data(browser.get(settings_url(site)).context["form"], **changes)
 
 
 def page_url(name, page):
